@@ -1,0 +1,42 @@
+# Clearkube — the commands a person runs. See README.md.
+#   make deps    install the Debian packages (scripts/debian-packages.txt), idempotent
+#   make build   configure and build into ./build (executables in build/bin/)
+#   make test    deps + build + every test labelled unit, integration, e2e, fuzz-smoke
+#   make bench   benchmarks; each prints a table
+#   make fuzz    libFuzzer targets for FUZZ_SECONDS each (default 300)
+JOBS ?= 2
+FUZZ_SECONDS ?= 300
+BUILD_TYPE ?= RelWithDebInfo
+GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo Ninja || echo "Unix Makefiles")
+
+.PHONY: deps build build-fuzz test bench fuzz chaos clean
+
+deps:
+	@./scripts/deps.sh
+
+build/CMakeCache.txt:
+	cmake -S . -B build -G "$(GENERATOR)" -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
+
+build: build/CMakeCache.txt
+	cmake --build build -j $(JOBS)
+
+build-fuzz/CMakeCache.txt:
+	CC=clang CXX=clang++ cmake -S . -B build-fuzz -G "$(GENERATOR)" -DCK_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+build-fuzz: build-fuzz/CMakeCache.txt
+	cmake --build build-fuzz -j $(JOBS)
+
+test: deps build build-fuzz
+	cd build && ctest -L '^(unit|integration|e2e|fuzz-smoke)$$' -j $(JOBS) --output-on-failure
+
+bench: deps build
+	./tests/bench/run_all.sh build/bin
+
+fuzz: deps build-fuzz
+	./tests/fuzz/run_all.sh build-fuzz/bin $(FUZZ_SECONDS)
+
+chaos: deps build
+	cd build && ctest -L '^chaos$$' --output-on-failure
+
+clean:
+	rm -rf build build-fuzz

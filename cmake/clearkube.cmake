@@ -1,0 +1,87 @@
+# Helper functions so that each folder's CMakeLists.txt stays a short table.
+#
+#   ck_library(name SRCS a.cc b.cc DEPS other_lib PUBLIC_DEPS ...)
+#   ck_binary(name SRCS main.cc DEPS lib)            -> build/bin/name
+#   ck_test(name SRCS x_test.cc DEPS lib [LABEL unit|integration|e2e] [TIMEOUT s])
+#   ck_bench(name SRCS x_bench.cc DEPS lib)          -> build/bin/name, run by `make bench`
+#   ck_fuzz(name SRCS x_fuzz.cc DEPS lib [SECONDS n]) -> libFuzzer target in the CK_FUZZ tree
+
+set(CK_WARNINGS -Wall -Wextra -Werror -Wno-missing-field-initializers)
+
+function(ck_common_options target)
+  target_compile_options(${target} PRIVATE ${CK_WARNINGS})
+  target_include_directories(${target} PUBLIC ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR}/gen)
+  if(CK_FUZZ)
+    target_compile_options(${target} PRIVATE -fsanitize=fuzzer-no-link,address,undefined
+                           -fno-sanitize-recover=undefined)
+  endif()
+endfunction()
+
+function(ck_library name)
+  cmake_parse_arguments(A "" "" "SRCS;DEPS" ${ARGN})
+  add_library(${name} STATIC ${A_SRCS})
+  ck_common_options(${name})
+  target_link_libraries(${name} PUBLIC ${A_DEPS})
+endfunction()
+
+function(ck_binary name)
+  cmake_parse_arguments(A "" "" "SRCS;DEPS" ${ARGN})
+  if(CK_FUZZ)
+    return()
+  endif()
+  add_executable(${name} ${A_SRCS})
+  ck_common_options(${name})
+  target_link_libraries(${name} PRIVATE ${A_DEPS})
+endfunction()
+
+function(ck_test name)
+  cmake_parse_arguments(A "" "LABEL;TIMEOUT" "SRCS;DEPS;ARGS" ${ARGN})
+  if(CK_FUZZ)
+    return()
+  endif()
+  if(NOT A_LABEL)
+    set(A_LABEL unit)
+  endif()
+  if(NOT A_TIMEOUT)
+    set(A_TIMEOUT 300)
+  endif()
+  add_executable(${name} ${A_SRCS})
+  ck_common_options(${name})
+  set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+  target_link_libraries(${name} PRIVATE ${A_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
+  add_test(NAME ${name} COMMAND ${name} ${A_ARGS} WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+  set_tests_properties(${name} PROPERTIES LABELS ${A_LABEL} TIMEOUT ${A_TIMEOUT}
+    ENVIRONMENT "CK_BIN_DIR=${CMAKE_BINARY_DIR}/bin;CK_SOURCE_DIR=${CMAKE_SOURCE_DIR}")
+endfunction()
+
+function(ck_bench name)
+  cmake_parse_arguments(A "" "" "SRCS;DEPS" ${ARGN})
+  if(CK_FUZZ)
+    return()
+  endif()
+  add_executable(${name} ${A_SRCS})
+  ck_common_options(${name})
+  target_link_libraries(${name} PRIVATE ${A_DEPS})
+endfunction()
+
+# In the normal tree a fuzz target becomes a `fuzz-smoke` ctest that runs the libFuzzer binary
+# from the CK_FUZZ tree (build-fuzz/bin) for SECONDS; in the CK_FUZZ tree it is built with
+# -fsanitize=fuzzer.
+function(ck_fuzz name)
+  cmake_parse_arguments(A "" "SECONDS" "SRCS;DEPS" ${ARGN})
+  if(NOT A_SECONDS)
+    set(A_SECONDS 30)
+  endif()
+  if(CK_FUZZ)
+    add_executable(${name} ${A_SRCS})
+    ck_common_options(${name})
+    target_link_libraries(${name} PRIVATE ${A_DEPS})
+    target_link_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+  else()
+    set(fuzz_bin ${CMAKE_SOURCE_DIR}/build-fuzz/bin/${name})
+    set(corpus ${CMAKE_SOURCE_DIR}/tests/fuzz/corpus/${name})
+    add_test(NAME ${name}
+      COMMAND ${CMAKE_SOURCE_DIR}/tests/fuzz/run_fuzzer.sh ${fuzz_bin} ${corpus} ${A_SECONDS})
+    set_tests_properties(${name} PROPERTIES LABELS fuzz-smoke TIMEOUT 600)
+  endif()
+endfunction()

@@ -1,0 +1,22 @@
+# Third-party libraries, all from Debian bookworm packages (scripts/debian-packages.txt).
+find_package(Threads REQUIRED)
+find_package(OpenSSL 3 REQUIRED)
+find_package(Boost 1.74 REQUIRED)
+find_package(Protobuf REQUIRED)
+find_package(fmt REQUIRED)
+find_package(spdlog REQUIRED)
+find_package(CLI11 QUIET)
+find_package(yaml-cpp REQUIRED)
+find_package(ZLIB REQUIRED)
+if(NOT CK_FUZZ)
+  find_package(RocksDB REQUIRED)
+  find_package(GTest REQUIRED)
+  find_package(benchmark REQUIRED)
+endif()
+
+# CLI11 ships a CMake config in newer releases only; the headers are enough.
+if(NOT TARGET CLI11::CLI11)
+  find_path(CLI11_INCLUDE_DIR CLI/CLI.hpp REQUIRED)
+  add_library(CLI11::CLI11 INTERFACE IMPORTED)
+  target_include_directories(CLI11::CLI11 INTERFACE ${CLI11_INCLUDE_DIR})
+endif()
