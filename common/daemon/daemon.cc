@@ -135,8 +135,15 @@ void Daemon::EnableClientCaFlag() {
 }
 
 std::optional<int> Daemon::ParseFlags(int argc, char** argv) {
+  // Upstream components take Go-style `-v=4`; CLI11 wants `-v 4` or `--v=4`.
+  std::vector<std::string> args;
+  for (int i = argc - 1; i >= 1; --i) {
+    std::string a = argv[i];
+    if (a.starts_with("-v=")) a = "-" + a;
+    args.push_back(std::move(a));
+  }
   try {
-    app_->parse(argc, argv);
+    app_->parse(args);
   } catch (const CLI::CallForHelp&) {
     std::fputs(app_->help().c_str(), stdout);
     return 0;

@@ -40,11 +40,13 @@ bool WaitUntil(const std::function<bool()>& condition, std::chrono::milliseconds
 
 Subprocess::Subprocess(std::vector<std::string> argv, std::map<std::string, std::string> extra_env) {
   std::string out = dir_.File("stdout"), err = dir_.File("stderr");
+  WriteFileOrDie(out, "");  // exist before the child starts, so readers never race its open()
+  WriteFileOrDie(err, "");
   pid_ = fork();
   CK_CHECK(pid_ >= 0) << "fork failed";
   if (pid_ == 0) {
-    int o = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int e = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int o = open(out.c_str(), O_WRONLY | O_APPEND);
+    int e = open(err.c_str(), O_WRONLY | O_APPEND);
     dup2(o, 1);
     dup2(e, 2);
     int devnull = open("/dev/null", O_RDONLY);
