@@ -24,7 +24,7 @@ build-fuzz/CMakeCache.txt:
 	CC=clang CXX=clang++ cmake -S . -B build-fuzz -G "$(GENERATOR)" -DCK_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
 build-fuzz: build-fuzz/CMakeCache.txt
-	cmake --build build-fuzz -j $(JOBS)
+	cmake --build build-fuzz --target fuzzers -j $(JOBS)
 
 test: deps build build-fuzz
 	cd build && ctest -L '^(unit|integration|e2e|fuzz-smoke)$$' -j $(JOBS) --output-on-failure

@@ -2,7 +2,8 @@
 #
 #   ck_library(name SRCS a.cc b.cc DEPS other_lib PUBLIC_DEPS ...)
 #   ck_binary(name SRCS main.cc DEPS lib)            -> build/bin/name
-#   ck_test(name SRCS x_test.cc DEPS lib [LABEL unit|integration|e2e] [TIMEOUT s])
+#   ck_test(name SRCS x_test.cc DEPS lib [LABEL unit|integration|e2e] [TIMEOUT s] [NEEDS binaries])
+#     NEEDS names executables the test runs (built before the test; found via $CK_BIN_DIR)
 #   ck_bench(name SRCS x_bench.cc DEPS lib)          -> build/bin/name, run by `make bench`
 #   ck_fuzz(name SRCS x_fuzz.cc DEPS lib [SECONDS n]) -> libFuzzer target in the CK_FUZZ tree
 
@@ -35,7 +36,7 @@ function(ck_binary name)
 endfunction()
 
 function(ck_test name)
-  cmake_parse_arguments(A "" "LABEL;TIMEOUT" "SRCS;DEPS;ARGS" ${ARGN})
+  cmake_parse_arguments(A "" "LABEL;TIMEOUT" "SRCS;DEPS;ARGS;NEEDS" ${ARGN})
   if(CK_FUZZ)
     return()
   endif()
@@ -49,6 +50,9 @@ function(ck_test name)
   ck_common_options(${name})
   set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
   target_link_libraries(${name} PRIVATE ${A_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
+  if(A_NEEDS)
+    add_dependencies(${name} ${A_NEEDS})
+  endif()
   add_test(NAME ${name} COMMAND ${name} ${A_ARGS} WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
   set_tests_properties(${name} PROPERTIES LABELS ${A_LABEL} TIMEOUT ${A_TIMEOUT}
     ENVIRONMENT "CK_BIN_DIR=${CMAKE_BINARY_DIR}/bin;CK_SOURCE_DIR=${CMAKE_SOURCE_DIR}")
@@ -77,6 +81,10 @@ function(ck_fuzz name)
     ck_common_options(${name})
     target_link_libraries(${name} PRIVATE ${A_DEPS})
     target_link_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+    if(NOT TARGET fuzzers)
+      add_custom_target(fuzzers)
+    endif()
+    add_dependencies(fuzzers ${name})
   else()
     set(fuzz_bin ${CMAKE_SOURCE_DIR}/build-fuzz/bin/${name})
     set(corpus ${CMAKE_SOURCE_DIR}/tests/fuzz/corpus/${name})
