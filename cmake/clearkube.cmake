@@ -13,8 +13,9 @@ function(ck_common_options target)
   target_compile_options(${target} PRIVATE ${CK_WARNINGS})
   target_include_directories(${target} PUBLIC ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR}/gen)
   if(CK_FUZZ)
+    # -O1 keeps the sanitizers useful and the (second, clang) fuzz tree quick to build.
     target_compile_options(${target} PRIVATE -fsanitize=fuzzer-no-link,address,undefined
-                           -fno-sanitize-recover=undefined)
+                           -fno-sanitize-recover=undefined -O1 -gline-tables-only)
   endif()
 endfunction()
 

@@ -1,0 +1,118 @@
+// Registry: the generic create / get / update / delete of every stored kind, over the store and
+// the watch cache, with upstream's object life rules (genericregistry.Store's role):
+//
+// - create: namespace from the request, name from generateName (5 characters of
+//   "bcdfghjklmnpqrstvwxz2456789"), uid, creationTimestamp, generation 1, status reset for kinds
+//   whose status is written through /status, defaults, validation (422 with causes), then an
+//   atomic "create if absent" (409 AlreadyExists otherwise);
+// - update: optimistic concurrency on metadata.resourceVersion (409 Conflict when stale; retried
+//   internally when the caller gave none), uid/creationTimestamp kept, metadata.generation bumped
+//   only when spec changes, status kept on the main resource and only status taken on /status;
+//   an update that changes nothing writes nothing; an update that leaves an object with a
+//   deletionTimestamp and no finalizers deletes it;
+// - delete: preconditions (uid, resourceVersion), graceful pod deletion (deletionTimestamp +
+//   deletionGracePeriodSeconds while the kubelet stops the containers; unscheduled or finished pods
+//   go at once), finalizers and propagationPolicy (Foreground adds "foregroundDeletion", Orphan
+//   adds "orphan"), otherwise removed at once.
+// Reads are consistent: the cache is synced to the store's revision before it answers.
+// Threading: safe from any thread; each call blocks on at most one durable store write.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "apiserver/object.h"
+#include "apiserver/resources.h"
+#include "apiserver/watch_cache.h"
+#include "common/base/clock.h"
+#include "common/base/random.h"
+#include "store/store.h"
+
+namespace ck::apiserver {
+
+// What a failed call tells the client besides its Status (meta/v1 StatusDetails).
+struct StatusCause {
+  std::string reason, message, field;
+};
+struct ErrorDetails {
+  std::string name, group, kind;  // kind is the resource's plural for NotFound ("pods"), its Kind for 422
+  std::vector<StatusCause> causes;
+  int retry_after_seconds = 0;
+};
+
+struct WriteOptions {
+  bool dry_run = false;
+  std::string subresource;  // "" or "status"
+};
+
+struct DeleteOptions {
+  std::optional<int64_t> grace_period_seconds;
+  std::string propagation_policy;  // "", "Background", "Foreground", "Orphan"
+  std::optional<std::string> precondition_uid;
+  std::optional<std::string> precondition_resource_version;
+  bool dry_run = false;
+};
+
+struct DeleteResult {
+  std::shared_ptr<const Message> object;  // the deleted object, or the object now terminating
+  bool deleted = false;                   // false: still there (finalizers or graceful deletion)
+};
+
+// Extra store operations a write must commit atomically with the object (Service IP and
+// NodePort allocations). Called after validation, before the transaction.
+using AllocationHook = std::function<Status(const ResourceInfo& resource, const Message* old_object,
+                                            Message* new_object, std::vector<store::Compare>* compares,
+                                            std::vector<store::Op>* ops)>;
+
+class Registry {
+ public:
+  Registry(store::Store* store, WatchCache* cache, Clock* clock, Random* random);
+
+  void SetAllocationHook(AllocationHook hook) { allocation_hook_ = std::move(hook); }
+
+  Result<std::shared_ptr<const Message>> Create(const ResourceInfo& resource, const std::string& ns,
+                                                std::unique_ptr<Message> object, const WriteOptions& options,
+                                                ErrorDetails* details = nullptr);
+  Result<std::shared_ptr<const Message>> Get(const ResourceInfo& resource, const std::string& ns,
+                                             const std::string& name, ErrorDetails* details = nullptr);
+  // Replaces the object (PUT). `object`'s name and namespace must match the URL's.
+  Result<std::shared_ptr<const Message>> Update(const ResourceInfo& resource, const std::string& ns,
+                                                const std::string& name, std::unique_ptr<Message> object,
+                                                const WriteOptions& options, ErrorDetails* details = nullptr);
+  // Reads the current object, lets `mutate` change a copy, and writes it with the update rules;
+  // retried on concurrent changes (patches, subresources). `mutate` may be called more than once.
+  using Mutator = std::function<Status(Message* object)>;
+  Result<std::shared_ptr<const Message>> GuaranteedUpdate(const ResourceInfo& resource, const std::string& ns,
+                                                          const std::string& name, const Mutator& mutate,
+                                                          const WriteOptions& options, ErrorDetails* details = nullptr);
+  Result<DeleteResult> Delete(const ResourceInfo& resource, const std::string& ns, const std::string& name,
+                              const DeleteOptions& options, ErrorDetails* details = nullptr);
+
+  // Upstream's messages, shared with the HTTP layer.
+  static Status NotFoundError(const ResourceInfo& r, const std::string& name, ErrorDetails* details);
+  static Status ConflictError(const ResourceInfo& r, const std::string& name, ErrorDetails* details);
+
+ private:
+  Result<std::shared_ptr<const Message>> Write(const ResourceInfo& resource, const std::string& ns,
+                                               const std::string& name, std::unique_ptr<Message> desired,
+                                               bool caller_gave_rv, const WriteOptions& options, ErrorDetails* details,
+                                               const Mutator* mutate);
+  Status Validate(const ResourceInfo& r, const Message& obj, const Message* old, bool status_only,
+                  ErrorDetails* details);
+  std::string NewUid();
+  std::string GenerateName(const std::string& base);
+
+  store::Store* store_;
+  WatchCache* cache_;
+  Clock* clock_;
+  Random* random_;
+  AllocationHook allocation_hook_;
+};
+
+// RFC 3339 seconds of a wall time, for metav1.Time fields.
+int64_t UnixSeconds(WallTime t);
+
+}  // namespace ck::apiserver

@@ -1,0 +1,328 @@
+#include "apiserver/watch_cache.h"
+
+#include <algorithm>
+
+#include "common/api/codec.h"
+#include "common/base/log.h"
+#include "common/base/thread.h"
+
+namespace ck::apiserver {
+
+const std::string& CachedObject::Json() const {
+  std::call_once(json_once_, [this] {
+    api::EncodeOptions opts;
+    opts.kind = resource_->kind;
+    std::string gv = resource_->GroupVersion();
+    opts.api_version = gv;
+    auto r = api::ToJson(*object_, opts);
+    // Objects in the cache were decoded from our own protobuf bytes; encoding them cannot fail
+    // unless a RawExtension holds bytes that are not JSON, which validation refuses.
+    json_ = r.ok() ? std::move(r).value() : std::string("{}");
+    if (!r.ok()) CK_LOG_ERROR("Cannot encode cached object", "key", key_, "err", r.status().message());
+  });
+  return json_;
+}
+
+std::string_view WatchEventTypeName(WatchEventType t) {
+  switch (t) {
+    case WatchEventType::kAdded: return "ADDED";
+    case WatchEventType::kModified: return "MODIFIED";
+    case WatchEventType::kDeleted: return "DELETED";
+    case WatchEventType::kBookmark: return "BOOKMARK";
+  }
+  return "ERROR";
+}
+
+struct WatchCache::Watcher {
+  CacheWatchOptions options;
+  WatchSink sink;
+  bool stopped = false;  // guarded by WatchCache::mu_
+};
+
+class WatchCache::WatchHandle final : public CacheWatch {
+ public:
+  WatchHandle(WatchCache* cache, std::shared_ptr<Watcher> w) : cache_(cache), w_(std::move(w)) {}
+  ~WatchHandle() override { cache_->RemoveWatcher(w_.get()); }
+
+ private:
+  WatchCache* cache_;
+  std::shared_ptr<Watcher> w_;
+};
+
+WatchCache::WatchCache(store::Store* store, WatchCacheOptions options) : store_(store), options_(std::move(options)) {
+  for (const auto& r : AllResources()) {
+    if (!r.storage_prefix.empty()) prefixes_.emplace_back(r.storage_prefix, &r);
+  }
+  std::sort(prefixes_.begin(), prefixes_.end(),
+            [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
+}
+
+WatchCache::~WatchCache() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  revision_cv_.notify_all();
+  if (bookmark_thread_.joinable()) bookmark_thread_.join();
+  store_watch_.reset();
+}
+
+const ResourceInfo* WatchCache::ResourceForKey(std::string_view key) const {
+  for (const auto& [prefix, r] : prefixes_) {
+    if (key.starts_with(prefix)) return r;
+  }
+  return nullptr;  // allocation keys and other bookkeeping under the root
+}
+
+Status WatchCache::Start() {
+  auto all = store_->Range(options_.root, store::PrefixEnd(options_.root));
+  if (!all.ok()) return all.status().WithPrefix("loading the watch cache");
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& kv : all->kvs) {
+      const ResourceInfo* r = ResourceForKey(kv.key);
+      if (!r) continue;
+      auto obj = DecodeStored(*r, kv.key, kv.value, kv.mod_revision);
+      if (!obj.ok()) return obj.status();
+      objects_[kv.key] = std::make_shared<CachedObject>(r, kv.key, kv.mod_revision, std::move(obj).value());
+    }
+    revision_ = all->revision;
+    history_start_ = all->revision;
+  }
+  CK_RETURN_IF_ERROR(StartStoreWatch(all->revision + 1));
+  bookmark_thread_ = std::thread([this] {
+    SetCurrentThreadName("watch-bookmarks");
+    BookmarkLoop();
+  });
+  CK_LOG_INFO("Watch cache started", "objects", static_cast<int64_t>(size()), "revision", all->revision);
+  return Status::Ok();
+}
+
+Status WatchCache::StartStoreWatch(int64_t from) {
+  store::WatchRequest req;
+  req.range = store::KeyRange::Prefix(options_.root);
+  req.start_revision = from;
+  req.progress_notify = true;
+  auto w = store_->Watch(req, [this](const store::WatchResponse& r) { OnStoreEvents(r); });
+  if (!w.ok()) return w.status().WithPrefix("watching the store");
+  store_watch_ = std::move(w).value();
+  return Status::Ok();
+}
+
+void WatchCache::OnStoreEvents(const store::WatchResponse& response) {
+  switch (response.type) {
+    case store::WatchResponse::Type::kEvents: {
+      std::lock_guard lock(mu_);
+      for (const auto& e : response.events) Apply(e, response.revision);
+      revision_ = std::max(revision_, response.revision);
+      break;
+    }
+    case store::WatchResponse::Type::kProgress: {
+      std::lock_guard lock(mu_);
+      revision_ = std::max(revision_, response.revision);
+      break;
+    }
+    case store::WatchResponse::Type::kCanceled: {
+      // The store dropped us (we fell behind): resume right after what we applied.
+      CK_LOG_WARNING("Store watch canceled, resuming", "revision", response.revision, "err", response.status.message());
+      int64_t from;
+      {
+        std::lock_guard lock(mu_);
+        if (stopping_) return;
+        from = revision_ + 1;
+      }
+      Status s = StartStoreWatch(from);
+      CK_CHECK(s.ok()) << "cannot resume the store watch from " << from << ": " << s.ToString();
+      return;
+    }
+  }
+  revision_cv_.notify_all();
+}
+
+// Called with mu_ held.
+void WatchCache::Apply(const store::Event& e, int64_t revision) {
+  const ResourceInfo* r = ResourceForKey(e.kv.key);
+  if (!r) return;
+  CacheEvent ev;
+  ev.revision = revision;
+  auto it = objects_.find(e.kv.key);
+  if (it != objects_.end()) ev.prev = it->second;
+  if (e.type == store::Event::Type::kPut) {
+    auto obj = DecodeStored(*r, e.kv.key, e.kv.value, e.kv.mod_revision);
+    CK_CHECK(obj.ok()) << obj.status().ToString();
+    ev.object = std::make_shared<CachedObject>(r, e.kv.key, e.kv.mod_revision, std::move(obj).value());
+    ev.type = ev.prev ? WatchEventType::kModified : WatchEventType::kAdded;
+    objects_[e.kv.key] = ev.object;
+  } else {
+    if (!ev.prev) return;  // never seen (cannot happen after a consistent start)
+    // A deleted object is reported in its last state, at the deleting revision.
+    std::shared_ptr<Message> last(ev.prev->object().New());
+    last->CopyFrom(ev.prev->object());
+    MutableMetaOf(last.get())->set_resourceversion(std::to_string(revision));
+    ev.object = std::make_shared<CachedObject>(r, e.kv.key, revision, std::move(last));
+    ev.type = WatchEventType::kDeleted;
+    objects_.erase(it);
+  }
+  history_.push_back(ev);
+  while (history_.size() > options_.history_events) {
+    history_start_ = history_.front().revision;
+    history_.pop_front();
+  }
+  Dispatch(ev);
+}
+
+// Called with mu_ held.
+bool WatchCache::Deliver(Watcher& w, const CacheEvent& ev) {
+  if (w.stopped) return false;
+  const auto& key = ev.object->key();
+  if (!std::string_view(key).starts_with(w.options.prefix)) return true;
+  bool ok = true;
+  if (!w.options.filter) {
+    ok = w.sink(ev);
+  } else {
+    bool now = ev.type != WatchEventType::kDeleted && w.options.filter(*ev.object);
+    bool before = ev.prev && w.options.filter(*ev.prev);
+    if (ev.type == WatchEventType::kDeleted) {
+      if (before) ok = w.sink(ev);
+    } else if (now && before) {
+      ok = w.sink(ev);
+    } else if (now) {
+      CacheEvent added = ev;
+      added.type = WatchEventType::kAdded;
+      ok = w.sink(added);
+    } else if (before) {
+      // Stopped matching the selector: the watcher sees it go away.
+      CacheEvent gone = ev;
+      gone.type = WatchEventType::kDeleted;
+      ok = w.sink(gone);
+    }
+  }
+  if (!ok) w.stopped = true;
+  return ok;
+}
+
+// Called with mu_ held.
+void WatchCache::Dispatch(const CacheEvent& ev) {
+  for (auto it = watchers_.begin(); it != watchers_.end();) {
+    if (!Deliver(**it, ev)) {
+      it = watchers_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void WatchCache::RemoveWatcher(Watcher* w) {
+  std::lock_guard lock(mu_);
+  w->stopped = true;
+  watchers_.remove_if([w](const std::shared_ptr<Watcher>& p) { return p.get() == w; });
+}
+
+int64_t WatchCache::revision() const {
+  std::lock_guard lock(mu_);
+  return revision_;
+}
+
+size_t WatchCache::size() const {
+  std::lock_guard lock(mu_);
+  return objects_.size();
+}
+
+int64_t WatchCache::oldest_resumable_revision() const {
+  std::lock_guard lock(mu_);
+  return history_start_;
+}
+
+Status WatchCache::WaitFor(int64_t revision, std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  if (revision_cv_.wait_for(lock, timeout, [&] { return revision_ >= revision || stopping_; })) {
+    return stopping_ ? Unavailable("the watch cache is stopping") : Status::Ok();
+  }
+  return Timeout("Too large resource version: " + std::to_string(revision) + ", current: " + std::to_string(revision_));
+}
+
+Status WatchCache::Sync(std::chrono::milliseconds timeout) { return WaitFor(store_->CurrentRevision(), timeout); }
+
+WatchCache::ListResult WatchCache::List(std::string_view prefix, const ObjectFilter& filter, int64_t limit,
+                                        std::string_view after_key) const {
+  ListResult out;
+  std::lock_guard lock(mu_);
+  out.revision = revision_;
+  auto it = after_key.empty() ? objects_.lower_bound(prefix) : objects_.upper_bound(after_key);
+  for (; it != objects_.end() && std::string_view(it->first).starts_with(prefix); ++it) {
+    if (filter && !filter(*it->second)) continue;
+    if (limit > 0 && static_cast<int64_t>(out.objects.size()) >= limit) {
+      out.more = true;
+      ++out.remaining;
+      continue;
+    }
+    out.objects.push_back(it->second);
+  }
+  return out;
+}
+
+ObjectPtr WatchCache::Get(std::string_view key) const {
+  std::lock_guard lock(mu_);
+  auto it = objects_.find(key);
+  return it == objects_.end() ? nullptr : it->second;
+}
+
+Result<std::unique_ptr<CacheWatch>> WatchCache::Watch(CacheWatchOptions options, WatchSink sink) {
+  if (!options.send_initial && options.from_revision > revision()) {
+    // A resourceVersion the cache has not reached yet: wait briefly, as upstream does.
+    CK_RETURN_IF_ERROR(WaitFor(options.from_revision, std::chrono::seconds(3)));
+  }
+  auto w = std::make_shared<Watcher>();
+  w->options = std::move(options);
+  w->sink = std::move(sink);
+  std::lock_guard lock(mu_);
+  if (w->options.send_initial) {
+    for (auto it = objects_.lower_bound(w->options.prefix);
+         it != objects_.end() && std::string_view(it->first).starts_with(w->options.prefix); ++it) {
+      if (w->options.filter && !w->options.filter(*it->second)) continue;
+      CacheEvent ev;
+      ev.type = WatchEventType::kAdded;
+      ev.revision = it->second->revision();
+      ev.object = it->second;
+      if (!w->sink(ev)) {
+        w->stopped = true;
+        break;
+      }
+    }
+  } else {
+    if (w->options.from_revision < history_start_) {
+      return Gone("too old resource version: " + std::to_string(w->options.from_revision) + " (" +
+                  std::to_string(history_start_ + 1) + ")");
+    }
+    auto first = std::upper_bound(history_.begin(), history_.end(), w->options.from_revision,
+                                  [](int64_t rev, const CacheEvent& e) { return rev < e.revision; });
+    for (auto it = first; it != history_.end(); ++it) {
+      if (!Deliver(*w, *it)) break;
+    }
+  }
+  if (!w->stopped) watchers_.push_back(w);
+  return std::unique_ptr<CacheWatch>(std::make_unique<WatchHandle>(this, w));
+}
+
+void WatchCache::BookmarkLoop() {
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    revision_cv_.wait_for(lock, options_.bookmark_interval, [&] { return stopping_; });
+    if (stopping_) break;
+    CacheEvent bm;
+    bm.type = WatchEventType::kBookmark;
+    bm.revision = revision_;
+    for (auto it = watchers_.begin(); it != watchers_.end();) {
+      Watcher& w = **it;
+      bool keep = !w.stopped && (!w.options.bookmarks || w.sink(bm));
+      if (!keep) {
+        w.stopped = true;
+        it = watchers_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+}
+
+}  // namespace ck::apiserver

@@ -1,0 +1,151 @@
+// WatchCache: every object under /registry/ in memory, kept current by one store watch, so that
+// lists and watches are served without touching RocksDB (upstream's watch cache, one for all
+// resources).
+//
+// - Start() reads everything at one revision, then follows the store's watch from the next one.
+// - List(prefix) serves objects in key order at the cache's revision; Get(key) one object.
+// - Watch(prefix, from) replays buffered events after `from` (or synthetic ADDED events for the
+//   current state), then streams live ones, in revision order, with no gaps. A `from` older than
+//   the buffered history fails with kGone ("too old resource version"), which becomes 410 Expired.
+// - A watch with a filter sees an object that stops matching as DELETED and one that starts
+//   matching as ADDED, as upstream does for label and field selectors.
+// - Each object's JSON is encoded once, on first use, and shared by every reader.
+// Threading: all methods are safe from any thread. Watch sinks run on the cache's dispatch thread
+// (the store watch thread) while it holds the cache lock: they must not block and must not call
+// back into the cache.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <list>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "apiserver/object.h"
+#include "apiserver/resources.h"
+#include "common/base/clock.h"
+#include "store/store.h"
+
+namespace ck::apiserver {
+
+class CachedObject {
+ public:
+  CachedObject(const ResourceInfo* resource, std::string key, int64_t revision, std::shared_ptr<const Message> object)
+      : resource_(resource), key_(std::move(key)), revision_(revision), object_(std::move(object)) {}
+  const ResourceInfo& resource() const { return *resource_; }
+  const std::string& key() const { return key_; }
+  int64_t revision() const { return revision_; }
+  const Message& object() const { return *object_; }
+  const std::shared_ptr<const Message>& shared_object() const { return object_; }
+  const metav1::ObjectMeta& meta() const { return MetaOf(*object_); }
+  // Kubernetes JSON with kind and apiVersion, encoded on first use.
+  const std::string& Json() const;
+
+ private:
+  const ResourceInfo* resource_;
+  std::string key_;
+  int64_t revision_;
+  std::shared_ptr<const Message> object_;
+  mutable std::once_flag json_once_;
+  mutable std::string json_;
+};
+using ObjectPtr = std::shared_ptr<const CachedObject>;
+
+enum class WatchEventType { kAdded, kModified, kDeleted, kBookmark };
+std::string_view WatchEventTypeName(WatchEventType t);  // "ADDED", ...
+
+struct CacheEvent {
+  WatchEventType type = WatchEventType::kAdded;
+  int64_t revision = 0;
+  ObjectPtr object;  // the object as of this event (for DELETED: its last state at `revision`)
+  ObjectPtr prev;    // the object before this event, if any
+};
+
+using ObjectFilter = std::function<bool(const CachedObject&)>;
+
+struct CacheWatchOptions {
+  std::string prefix;           // key prefix, e.g. "/registry/pods/default/"
+  int64_t from_revision = 0;    // deliver events with revision > from_revision
+  bool send_initial = false;    // first, ADDED for every current matching object (then live)
+  ObjectFilter filter;          // empty = everything under the prefix
+  bool bookmarks = false;       // receive periodic kBookmark events
+};
+
+// Receives one event; returns false to end the watch (no further calls).
+using WatchSink = std::function<bool(const CacheEvent&)>;
+
+class CacheWatch {
+ public:
+  virtual ~CacheWatch() = default;  // ends the watch; no sink call runs after it returns
+};
+
+struct WatchCacheOptions {
+  std::string root = "/registry/";
+  size_t history_events = 100'000;
+  Clock* clock = &RealClock::Get();
+  Duration bookmark_interval = std::chrono::seconds(60);
+};
+
+class WatchCache {
+ public:
+  WatchCache(store::Store* store, WatchCacheOptions options = {});
+  ~WatchCache();
+
+  // Loads the current state and starts following the store. Fails if the store cannot be read.
+  Status Start();
+
+  int64_t revision() const;
+  // Blocks until the cache has applied `revision`; kTimeout after `timeout`.
+  Status WaitFor(int64_t revision, std::chrono::milliseconds timeout);
+  // Waits until the cache holds everything the store has acknowledged (a consistent read).
+  Status Sync(std::chrono::milliseconds timeout = std::chrono::seconds(3));
+
+  struct ListResult {
+    std::vector<ObjectPtr> objects;  // key order
+    int64_t revision = 0;            // the cache revision the list was taken at
+    bool more = false;               // stopped at `limit` with more matching objects left
+    int64_t remaining = 0;           // matching objects after the last returned one
+  };
+  // Objects under `prefix` that pass `filter`, starting after `after_key`, at most `limit` (0 = all).
+  ListResult List(std::string_view prefix, const ObjectFilter& filter, int64_t limit = 0,
+                  std::string_view after_key = {}) const;
+  ObjectPtr Get(std::string_view key) const;
+  size_t size() const;
+  // Oldest revision a watch can resume from (events after it are buffered).
+  int64_t oldest_resumable_revision() const;
+
+  Result<std::unique_ptr<CacheWatch>> Watch(CacheWatchOptions options, WatchSink sink);
+
+ private:
+  struct Watcher;
+  class WatchHandle;
+  void OnStoreEvents(const store::WatchResponse& response);
+  void Apply(const store::Event& event, int64_t revision);
+  void Dispatch(const CacheEvent& event);
+  bool Deliver(Watcher& w, const CacheEvent& event);
+  void RemoveWatcher(Watcher* w);
+  void BookmarkLoop();
+  const ResourceInfo* ResourceForKey(std::string_view key) const;
+  Status StartStoreWatch(int64_t from);
+
+  store::Store* store_;
+  WatchCacheOptions options_;
+  std::vector<std::pair<std::string, const ResourceInfo*>> prefixes_;  // longest first
+
+  mutable std::mutex mu_;
+  std::condition_variable revision_cv_;
+  std::map<std::string, ObjectPtr, std::less<>> objects_;  // guarded by mu_
+  std::deque<CacheEvent> history_;                         // guarded by mu_
+  int64_t revision_ = 0;                                   // guarded by mu_
+  int64_t history_start_ = 0;  // guarded by mu_: events with revision > history_start_ are buffered
+  std::list<std::shared_ptr<Watcher>> watchers_;           // guarded by mu_
+  bool stopping_ = false;                                  // guarded by mu_
+  std::unique_ptr<store::Watcher> store_watch_;
+  std::thread bookmark_thread_;
+};
+
+}  // namespace ck::apiserver

@@ -1,0 +1,247 @@
+#include "common/api/internal/json_writer.h"
+
+#include <charconv>
+#include <cstring>
+
+namespace ck::api::internal {
+namespace {
+
+// 1 for ASCII bytes that need no escape in Go's HTML-safe JSON strings.
+constexpr bool IsSafeAscii(unsigned char c) {
+  return c >= 0x20 && c < 0x80 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&';
+}
+
+struct SafeTable {
+  bool safe[256];
+  constexpr SafeTable() : safe() {
+    for (int i = 0; i < 256; ++i) safe[i] = IsSafeAscii(static_cast<unsigned char>(i));
+  }
+};
+constexpr SafeTable kSafe;
+
+constexpr char kHex[] = "0123456789abcdef";
+
+// Decodes one UTF-8 sequence at s[0..n). Returns its length, or 0 when the bytes are not valid
+// UTF-8 (overlong, surrogate, out of range, truncated), as Go's utf8.DecodeRuneInString judges.
+size_t DecodeUtf8(const unsigned char* s, size_t n, uint32_t* rune) {
+  unsigned char c = s[0];
+  if (c < 0xC2 || c > 0xF4) return 0;
+  if (c < 0xE0) {
+    if (n < 2 || (s[1] & 0xC0) != 0x80) return 0;
+    *rune = ((c & 0x1Fu) << 6) | (s[1] & 0x3Fu);
+    return 2;
+  }
+  if (c < 0xF0) {
+    if (n < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80) return 0;
+    uint32_t r = ((c & 0x0Fu) << 12) | ((s[1] & 0x3Fu) << 6) | (s[2] & 0x3Fu);
+    if (r < 0x800 || (r >= 0xD800 && r <= 0xDFFF)) return 0;
+    *rune = r;
+    return 3;
+  }
+  if (n < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80) return 0;
+  uint32_t r = ((c & 0x07u) << 18) | ((s[1] & 0x3Fu) << 12) | ((s[2] & 0x3Fu) << 6) | (s[3] & 0x3Fu);
+  if (r < 0x10000 || r > 0x10FFFF) return 0;
+  *rune = r;
+  return 4;
+}
+
+}  // namespace
+
+void JsonWriter::AppendString(std::string* out, std::string_view sv) {
+  const auto* s = reinterpret_cast<const unsigned char*>(sv.data());
+  const size_t n = sv.size();
+  out->push_back('"');
+  size_t start = 0, i = 0;
+  while (i < n) {
+    unsigned char c = s[i];
+    if (kSafe.safe[c]) {
+      ++i;
+      continue;
+    }
+    if (c < 0x80) {
+      out->append(sv.data() + start, i - start);
+      switch (c) {
+        case '"': out->append("\\\""); break;
+        case '\\': out->append("\\\\"); break;
+        case '\n': out->append("\\n"); break;
+        case '\r': out->append("\\r"); break;
+        case '\t': out->append("\\t"); break;
+        default: {
+          char esc[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
+          out->append(esc, 6);
+        }
+      }
+      start = ++i;
+      continue;
+    }
+    uint32_t rune = 0;
+    size_t len = DecodeUtf8(s + i, n - i, &rune);
+    if (len == 0) {
+      out->append(sv.data() + start, i - start);
+      out->append("\\ufffd");
+      start = ++i;
+      continue;
+    }
+    if (rune == 0x2028 || rune == 0x2029) {
+      out->append(sv.data() + start, i - start);
+      out->append(rune == 0x2028 ? "\\u2028" : "\\u2029");
+      start = i + len;
+    }
+    i += len;
+  }
+  out->append(sv.data() + start, n - start);
+  out->push_back('"');
+}
+
+void JsonWriter::Int(int64_t v) {
+  Sep();
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out_->append(buf, r.ptr);
+  need_comma_ = true;
+}
+
+void JsonWriter::Uint(uint64_t v) {
+  Sep();
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out_->append(buf, r.ptr);
+  need_comma_ = true;
+}
+
+void JsonWriter::AppendGoFloat(std::string* out, double v, bool is_float32) {
+  // encoding/json: 'f' format unless the magnitude is below 1e-6 or at least 1e21, then 'e' with
+  // the exponent's leading zero removed ("1e-07" -> "1e-7").
+  char buf[64];
+  double abs = v < 0 ? -v : v;
+  bool exp = false;
+  if (abs != 0) {
+    if (is_float32) {
+      float f = static_cast<float>(abs);
+      exp = f < 1e-6f || f >= 1e21f;
+    } else {
+      exp = abs < 1e-6 || abs >= 1e21;
+    }
+  }
+  std::chars_format fmt = exp ? std::chars_format::scientific : std::chars_format::fixed;
+  std::to_chars_result r = is_float32 ? std::to_chars(buf, buf + sizeof buf, static_cast<float>(v), fmt)
+                                      : std::to_chars(buf, buf + sizeof buf, v, fmt);
+  size_t len = r.ptr - buf;
+  if (exp && len >= 4 && buf[len - 4] == 'e' && buf[len - 3] == '-' && buf[len - 2] == '0') {
+    buf[len - 2] = buf[len - 1];
+    --len;
+  }
+  out->append(buf, len);
+}
+
+void JsonWriter::Double(double v) {
+  Sep();
+  AppendGoFloat(out_, v, false);
+  need_comma_ = true;
+}
+
+void JsonWriter::Float(float v) {
+  Sep();
+  AppendGoFloat(out_, v, true);
+  need_comma_ = true;
+}
+
+void JsonWriter::AppendBase64(std::string* out, std::string_view bytes) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  const auto* s = reinterpret_cast<const unsigned char*>(bytes.data());
+  size_t n = bytes.size();
+  size_t old = out->size();
+  out->resize(old + (n + 2) / 3 * 4);
+  char* p = out->data() + old;
+  size_t i = 0;
+  for (; i + 3 <= n; i += 3) {
+    uint32_t v = (uint32_t{s[i]} << 16) | (uint32_t{s[i + 1]} << 8) | s[i + 2];
+    *p++ = kAlphabet[v >> 18];
+    *p++ = kAlphabet[(v >> 12) & 63];
+    *p++ = kAlphabet[(v >> 6) & 63];
+    *p++ = kAlphabet[v & 63];
+  }
+  if (i < n) {
+    uint32_t v = uint32_t{s[i]} << 16;
+    if (i + 1 < n) v |= uint32_t{s[i + 1]} << 8;
+    *p++ = kAlphabet[v >> 18];
+    *p++ = kAlphabet[(v >> 12) & 63];
+    *p++ = i + 1 < n ? kAlphabet[(v >> 6) & 63] : '=';
+    *p++ = '=';
+  }
+}
+
+void JsonWriter::Base64(std::string_view bytes) {
+  Sep();
+  out_->push_back('"');
+  AppendBase64(out_, bytes);
+  out_->push_back('"');
+  need_comma_ = true;
+}
+
+bool DecodeBase64(std::string_view in, std::string* out, size_t* bad_offset) {
+  auto value = [](unsigned char c) -> int {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+') return 62;
+    if (c == '/') return 63;
+    return -1;
+  };
+  out->clear();
+  out->reserve(in.size() / 4 * 3);
+  uint32_t acc = 0;
+  int have = 0;     // sextets in the current quantum
+  int padding = 0;  // '=' seen in the current quantum
+  size_t i = 0;
+  for (; i < in.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(in[i]);
+    if (c == '\r' || c == '\n') continue;
+    if (c == '=') {
+      // Padding may only complete a quantum that has at least two sextets.
+      if (have + padding < 2) {
+        *bad_offset = i;
+        return false;
+      }
+      ++padding;
+      if (have + padding == 4) {
+        if (have == 2) {
+          out->push_back(static_cast<char>(acc >> 4));
+        } else {
+          out->push_back(static_cast<char>(acc >> 10));
+          out->push_back(static_cast<char>((acc >> 2) & 0xFF));
+        }
+        // Nothing but line breaks may follow the final quantum.
+        for (size_t j = i + 1; j < in.size(); ++j) {
+          if (in[j] != '\r' && in[j] != '\n') {
+            *bad_offset = j;
+            return false;
+          }
+        }
+        return true;
+      }
+      continue;
+    }
+    int v = value(c);
+    if (v < 0 || padding > 0) {
+      *bad_offset = i;
+      return false;
+    }
+    acc = (acc << 6) | static_cast<uint32_t>(v);
+    if (++have == 4) {
+      out->push_back(static_cast<char>(acc >> 16));
+      out->push_back(static_cast<char>((acc >> 8) & 0xFF));
+      out->push_back(static_cast<char>(acc & 0xFF));
+      acc = 0;
+      have = 0;
+    }
+  }
+  if (have != 0 || padding != 0) {
+    *bad_offset = in.size();
+    return false;
+  }
+  return true;
+}
+
+}  // namespace ck::api::internal

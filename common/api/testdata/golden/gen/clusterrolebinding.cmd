@@ -1,0 +1,1 @@
+kubectl create clusterrolebinding ops --clusterrole=node-reader --group=ops --dry-run=client -o json

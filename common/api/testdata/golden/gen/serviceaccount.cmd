@@ -1,0 +1,1 @@
+kubectl create serviceaccount deployer --dry-run=client -o json

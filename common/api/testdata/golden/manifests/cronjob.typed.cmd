@@ -1,0 +1,1 @@
+kubectl set serviceaccount --local -f cronjob.yaml backup

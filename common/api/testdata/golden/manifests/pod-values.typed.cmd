@@ -1,0 +1,1 @@
+kubectl set serviceaccount --local -f pod-values.yaml default

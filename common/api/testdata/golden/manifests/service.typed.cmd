@@ -1,0 +1,1 @@
+kubectl set selector --local -f service.yaml app.kubernetes.io/name=web

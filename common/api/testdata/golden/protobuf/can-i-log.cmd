@@ -1,0 +1,1 @@
+kubectl auth can-i get pods --subresource=log -n shop
