@@ -30,6 +30,7 @@ test: deps build build-fuzz
 	cd build && ctest -L '^(unit|integration|e2e|fuzz-smoke)$$' -j $(JOBS) --output-on-failure
 
 bench: deps build
+	cmake --build build --target benches -j $(JOBS)
 	./tests/bench/run_all.sh build/bin
 
 fuzz: deps build-fuzz
