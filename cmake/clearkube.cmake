@@ -78,6 +78,7 @@ endfunction()
 # In the normal tree a fuzz target becomes a `fuzz-smoke` ctest that runs the libFuzzer binary
 # from the CK_FUZZ tree (build-fuzz/bin) for SECONDS; in the CK_FUZZ tree it is built with
 # -fsanitize=fuzzer.
+set(CK_FUZZ_BIN_DIR ${CMAKE_SOURCE_DIR}/build-fuzz/bin CACHE PATH "where the fuzz-smoke tests find the libFuzzer binaries")
 function(ck_fuzz name)
   cmake_parse_arguments(A "" "SECONDS" "SRCS;DEPS" ${ARGN})
   if(NOT A_SECONDS)
@@ -93,7 +94,7 @@ function(ck_fuzz name)
     endif()
     add_dependencies(fuzzers ${name})
   else()
-    set(fuzz_bin ${CMAKE_SOURCE_DIR}/build-fuzz/bin/${name})
+    set(fuzz_bin ${CK_FUZZ_BIN_DIR}/${name})
     set(corpus ${CMAKE_SOURCE_DIR}/tests/fuzz/corpus/${name})
     add_test(NAME ${name}
       COMMAND ${CMAKE_SOURCE_DIR}/tests/fuzz/run_fuzzer.sh ${fuzz_bin} ${corpus} ${A_SECONDS})

@@ -126,6 +126,21 @@ TEST(CodecScalars, FloatsUseGoFormat) {
   EXPECT_EQ(Encode(m), R"({"dbl":123456789})");
   m.set_dbl(-0.000001);
   EXPECT_EQ(Encode(m), R"({"dbl":-0.000001})");
+  m.set_dbl(1.5e-6);
+  EXPECT_EQ(Encode(m), R"({"dbl":0.0000015})");
+  m.set_dbl(1e19);  // Go's 'f' form: shortest digits, then zeros
+  EXPECT_EQ(Encode(m), R"({"dbl":10000000000000000000})");
+  m.set_dbl(1.2345e18);
+  EXPECT_EQ(Encode(m), R"({"dbl":1234500000000000000})");
+  // Beyond the 64-bit integer range the 'e' form keeps the output readable by simdjson.
+  m.set_dbl(1e20);
+  EXPECT_EQ(Encode(m), R"({"dbl":1e+20})");
+  m.set_dbl(-9.322372036854776e18);
+  EXPECT_EQ(Encode(m), R"({"dbl":-9.322372036854776e+18})");
+  m.set_dbl(-9223372036854775808.0);
+  EXPECT_EQ(Encode(m), R"({"dbl":-9.223372036854776e+18})");
+  m.set_dbl(1234.5);
+  EXPECT_EQ(Encode(m), R"({"dbl":1234.5})");
 }
 
 TEST(CodecSpecials, TimesDurationsQuantitiesIntOrString) {

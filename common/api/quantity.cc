@@ -12,6 +12,8 @@ constexpr std::string_view kFormatWrong =
     "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'";
 constexpr std::string_view kSuffixWrong = "unable to parse quantity's suffix";
 constexpr int kMaxDigits = 38;
+// Largest decimal exponent a parsed quantity may have, so that every printed form parses again.
+constexpr int64_t kMaxExponent = 1'000'000'000;
 constexpr int kNanoScale = -9;
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
@@ -103,9 +105,9 @@ bool InterpretSuffix(std::string_view suf, SuffixInfo* out) {
     int64_t v = 0;
     for (char c : d) {
       if (!IsDigit(c)) return false;
-      // Exponents this large cannot be represented (upstream would wrap them into an int32).
-      if (v > 1'000'000'000) return false;
       v = v * 10 + (c - '0');
+      // Exponents this large cannot be represented (upstream would wrap them into an int32).
+      if (v > kMaxExponent) return false;
     }
     *out = {10, neg ? -v : v, Quantity::Format::kDecimalExponent};
     return true;
@@ -241,6 +243,9 @@ Result<Quantity> Quantity::Parse(std::string_view s) {
   q.mantissa_ = m;
   q.exponent_ = exp10;
   q.Normalize();
+  if (q.exponent_ > kMaxExponent) {
+    return ParseError(s, "quantity is too large", "exponent above 10^" + std::to_string(kMaxExponent));
+  }
   if (q.format_ == Format::kBinarySI && q.mantissa_ != 0) {
     // Binary SI is capped at 2^63-1; a fraction of one switches to decimal SI.
     int magnitude = DigitCount(q.mantissa_) + static_cast<int>(q.exponent_);  // digits before the point

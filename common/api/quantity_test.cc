@@ -89,6 +89,8 @@ INSTANTIATE_TEST_SUITE_P(
         Malformed{"1Kii", "unknown suffix \"Kii\" at offset 1"}, Malformed{"1e", "unknown suffix \"e\" at offset 1"},
         Malformed{"1ee3", "unknown suffix \"ee3\""}, Malformed{"--1", "unknown suffix \"-1\" at offset 1"},
         Malformed{"1mi", "unknown suffix \"mi\""}, Malformed{"1e99999999999", "unknown suffix"},
+        Malformed{"1E1000000001", "unknown suffix"},
+        Malformed{"2000000000000000000000E1000000000", "quantity is too large (exponent above 10^1000000000)"},
         Malformed{"123456789012345678901234567890123456789012", "too large"}));
 
 TEST(QuantityMalformed, MessageNamesTheUpstreamRule) {

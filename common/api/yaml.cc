@@ -192,13 +192,14 @@ std::string Where(const YAML::Mark& m) {
 
 // strconv.FormatFloat(f, 'g', -1, 32): a float key as sigs.k8s.io/yaml turns it into a string.
 std::string FloatKey(double d) {
-  if (std::isnan(d)) return ".nan";
-  if (std::isinf(d)) return d > 0 ? ".inf" : "-.inf";
-  float f = static_cast<float>(d);
+  float f = static_cast<float>(d);  // rounded to 32 bits first, so 1e300 becomes +Inf
+  if (std::isnan(f)) return ".nan";
+  if (std::isinf(f)) return f > 0 ? ".inf" : "-.inf";
   char buf[64];
   auto r = std::to_chars(buf, buf + sizeof buf, f, std::chars_format::scientific);
   std::string sci(buf, r.ptr);  // d.ddde[+-]xx
   size_t e = sci.find('e');
+  if (e == std::string::npos) return sci;
   int exp = std::atoi(sci.c_str() + e + 1);
   if (exp < -4 || exp >= 6) {
     // Go writes at least two exponent digits, like C.
@@ -346,6 +347,38 @@ std::string_view TrimLeft(std::string_view s) {
   return s.substr(i);
 }
 
+struct Chunk {
+  std::string_view text;
+  int first_line;  // 0-based line of the chunk's first line in the whole input
+};
+
+// Splits a stream on lines that start with "---" followed by nothing but spaces or a comment
+// (k8s.io/apimachinery/pkg/util/yaml.YAMLReader); other text after "---" is an error there too.
+Result<std::vector<Chunk>> SplitDocuments(std::string_view yaml) {
+  std::vector<Chunk> chunks;
+  size_t start = 0, pos = 0;
+  int line = 0, start_line = 0;
+  while (pos <= yaml.size()) {
+    size_t eol = yaml.find('\n', pos);
+    std::string_view l = yaml.substr(pos, eol == std::string_view::npos ? std::string_view::npos : eol - pos);
+    if (l.substr(0, 3) == "---") {
+      std::string_view rest = l.substr(3);
+      size_t k = rest.find_first_not_of(" \t\r");
+      if (k != std::string_view::npos && rest[k] != '#') {
+        return BadRequest("yaml: line " + std::to_string(line + 1) + ": invalid document separator: " + std::string(l));
+      }
+      chunks.push_back({yaml.substr(start, pos - start), start_line});
+      start = eol == std::string_view::npos ? yaml.size() : eol + 1;
+      start_line = line + 1;
+    }
+    if (eol == std::string_view::npos) break;
+    pos = eol + 1;
+    ++line;
+  }
+  chunks.push_back({yaml.substr(start), start_line});
+  return chunks;
+}
+
 // A stream of JSON values (kubectl reads input that starts with '{' as JSON).
 Result<std::vector<std::string>> JsonDocuments(std::string_view json) {
   simdjson::dom::parser parser;
@@ -381,13 +414,18 @@ Result<std::vector<std::string>> YamlToJsonDocuments(std::string_view yaml) {
     if (docs.ok()) return docs;
     // Not JSON after all: a YAML flow mapping, read below.
   }
+  // Documents are split on `---` lines first, as kubectl's YAMLReader does, and each is parsed
+  // on its own (yaml-cpp's LoadAll never returns on some malformed streams, e.g. ",").
+  CK_ASSIGN_OR_RETURN(std::vector<Chunk> chunks, SplitDocuments(yaml));
   std::vector<YAML::Node> nodes;
-  try {
-    nodes = YAML::LoadAll(std::string(yaml));
-  } catch (const YAML::Exception& e) {
-    std::string m = "yaml: line " + std::to_string(e.mark.line + 1) + ", column " + std::to_string(e.mark.column + 1) +
-                    ": " + e.msg;
-    return BadRequest(std::move(m));
+  for (const Chunk& c : chunks) {
+    try {
+      nodes.push_back(YAML::Load(std::string(c.text)));
+    } catch (const YAML::Exception& e) {
+      std::string m = "yaml: line " + std::to_string(c.first_line + e.mark.line + 1) + ", column " +
+                      std::to_string(e.mark.column + 1) + ": " + e.msg;
+      return BadRequest(std::move(m));
+    }
   }
   std::vector<std::string> docs;
   Converter converter(yaml.size());

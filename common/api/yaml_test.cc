@@ -35,7 +35,7 @@ INSTANTIATE_TEST_SUITE_P(
                       Scalar{"-1.5e-7", "-1.5e-7"}, Scalar{"1e21", "1e+21"},
                       Scalar{"9223372036854775807", "9223372036854775807"},
                       Scalar{"18446744073709551615", "18446744073709551615"},
-                      Scalar{"1e400", "\"1e400\""}, Scalar{"1e", "\"1e\""}, Scalar{"0x", "\"0x\""},
+                      Scalar{"1e400", "\"1e400\""}, Scalar{"-9322372036854775808", "-9.322372036854776e+18"}, Scalar{"1e", "\"1e\""}, Scalar{"0x", "\"0x\""},
                       Scalar{"1.2.3", "\"1.2.3\""}, Scalar{"2024-01-01", "\"2024-01-01\""}, Scalar{"1:30", "\"1:30\""},
                       Scalar{"[-, +, .]", "[\"-\",\"+\",\".\"]"}, Scalar{"\"yes\"", "\"yes\""}, Scalar{"'017'", "\"017\""},
                       Scalar{"!!str 5", "\"5\""}, Scalar{"!!float 5", "5"}, Scalar{"!!int \"7\"", "7"},
@@ -50,10 +50,21 @@ TEST(Yaml, DocumentsAndEmptyOnes) {
   EXPECT_THAT(YamlToJson("a: 1\n---\nb: 2\n").status().message(), HasSubstr("found 2"));
 }
 
+TEST(Yaml, SeparatorsAreKubectls) {
+  // A stray flow indicator used to make yaml-cpp's LoadAll loop forever (found by fuzz_yaml).
+  EXPECT_TRUE(YamlToJsonDocuments(",").ok());
+  EXPECT_TRUE(YamlToJsonDocuments("a: 1\n---\n,\n---\nb: 2\n").ok());
+  EXPECT_THAT(YamlToJsonDocuments("a: 1\n--- !tag\nb: 2\n").status().message(),
+              HasSubstr("line 2: invalid document separator: --- !tag"));
+  EXPECT_THAT(*YamlToJsonDocuments("a: 1\n---   # next\nb: 2\n"), ElementsAre("{\"a\":1}", "{\"b\":2}"));
+  EXPECT_THAT(YamlToJsonDocuments("a: 1\n---\nb: [1\n").status().message(), HasSubstr("yaml: line 4, column 1: end of sequence flow not found"));
+}
+
 TEST(Yaml, KeysAreStringsAndSorted) {
   EXPECT_EQ(One("b: 1\na: 2\n1: int\n2.5: float\ntrue: bool\n1000000: big\n"),
             "{\"1\":\"int\",\"1000000\":\"big\",\"2.5\":\"float\",\"a\":2,\"b\":1,\"true\":\"bool\"}");
   EXPECT_EQ(One("1e6: a\n0.0001: b\n"), "{\"0.0001\":\"b\",\"1e+06\":\"a\"}");  // Go's 'g' format of float32
+  EXPECT_EQ(One("1e300: big\n"), "{\".inf\":\"big\"}");  // found by fuzz_yaml: +Inf as float32
 }
 
 TEST(Yaml, UnsupportedKeys) {

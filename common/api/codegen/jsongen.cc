@@ -460,7 +460,9 @@ class FileWriter {
       cc << "        PathNode n{at, kv.key, -1, true};\n";
       cc << "        auto& slot_value = map[std::string(kv.key)];\n";
       if (f.map_value_kind == Kind::kMessage) {
-        cc << "        if (IsNull(kv.value)) {\n          slot_value.Clear();\n          continue;\n        }\n";
+        // A struct map value is replaced, not merged, when a key repeats.
+        cc << "        slot_value.Clear();\n";
+        cc << "        if (IsNull(kv.value)) continue;\n";
         if (f.map_value_message->special != Special::kNone) {
           cc << "        CK_RETURN_IF_ERROR(" << ReadSpecial(f.map_value_message->special) << "(kv.value, &slot_value, c, &n));\n";
         } else {

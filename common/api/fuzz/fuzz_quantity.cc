@@ -18,7 +18,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ck::Result<ck::api::Quantity> again = ck::api::Quantity::Parse(s);
   CK_CHECK(again.ok()) << "\"" << s << "\" from \"" << text << "\" does not parse: " << again.status().ToString();
   CK_CHECK(again->Cmp(*q) == 0) << s;
-  CK_CHECK(again->String() == s) << s << " -> " << again->String();
+  // As upstream, a binary-SI value that is not a multiple of 1024 prints without a suffix and
+  // reads back as decimal SI ("34562.5Ki" -> "35392000" -> "35392k"); from there it is stable.
+  ck::Result<ck::api::Quantity> third = ck::api::Quantity::Parse(again->String());
+  CK_CHECK(third.ok() && third->String() == again->String()) << s << " -> " << again->String();
   ck::Result<ck::api::Quantity> canonical = ck::api::Quantity::Parse(q->CanonicalString());
   CK_CHECK(canonical.ok() && canonical->Cmp(*q) == 0) << q->CanonicalString();
 

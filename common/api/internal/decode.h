@@ -11,6 +11,7 @@
 #include <limits>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include <google/protobuf/message.h>
@@ -199,9 +200,27 @@ class Decoder {
     return Object(v, m, p, /*root=*/false, depth, at);
   }
 
+  // Go decodes a JSON object into an existing map: keys already there get a new value (a struct
+  // value is replaced, not merged), other keys are added. The index keeps one entry per key in
+  // the repeated view that reflection exposes.
   Status MapMembers(Message* m, const Reflection* r, const FieldPlan& f, Value v, int depth, const PathNode* at) {
+    std::unordered_map<std::string, int> index;
+    if (f.map_key->cpp_type() == FieldDescriptor::CPPTYPE_STRING) {
+      for (int i = 0; i < r->FieldSize(*m, f.field); ++i) {
+        const Message& e = r->GetRepeatedMessage(*m, f.field, i);
+        index[e.GetReflection()->GetString(e, f.map_key)] = i;
+      }
+    }
     return D::Members(v, [&](std::string_view key, Value child) -> Status {
-      Message* entry = r->AddMessage(m, f.field);
+      Message* entry = nullptr;
+      if (f.map_key->cpp_type() == FieldDescriptor::CPPTYPE_STRING) {
+        auto [it, added] = index.try_emplace(std::string(key), r->FieldSize(*m, f.field));
+        if (!added) {
+          entry = r->MutableRepeatedMessage(m, f.field, it->second);
+          entry->GetReflection()->ClearField(entry, f.map_value);
+        }
+      }
+      if (entry == nullptr) entry = r->AddMessage(m, f.field);
       const Reflection* er = entry->GetReflection();
       PathNode node{at, key, -1, true};
       CK_RETURN_IF_ERROR(MapKey(entry, er, f.map_key, key, &node));

@@ -1,6 +1,8 @@
 #include "common/api/internal/json_writer.h"
 
 #include <charconv>
+#include <cmath>
+#include <cstdlib>
 #include <cstring>
 
 namespace ck::api::internal {
@@ -110,28 +112,62 @@ void JsonWriter::Uint(uint64_t v) {
 }
 
 void JsonWriter::AppendGoFloat(std::string* out, double v, bool is_float32) {
-  // encoding/json: 'f' format unless the magnitude is below 1e-6 or at least 1e21, then 'e' with
-  // the exponent's leading zero removed ("1e-07" -> "1e-7").
-  char buf[64];
+  // encoding/json: the shortest digits that round-trip, in 'f' form unless the magnitude is below
+  // 1e-6 or at least 1e21, then in 'e' form with a one-digit negative exponent kept short
+  // ("1e-07" -> "1e-7"). One deviation: an integral value outside the 64-bit integer range is
+  // written in 'e' form, because simdjson (our parser) refuses integer literals that large.
+  char sci[40];
+  std::to_chars_result r = is_float32 ? std::to_chars(sci, sci + sizeof sci, static_cast<float>(v), std::chars_format::scientific)
+                                      : std::to_chars(sci, sci + sizeof sci, v, std::chars_format::scientific);
+  std::string_view text(sci, r.ptr - sci);  // [-]d[.ddd]e[+-]XX
+  if (v == 0 || !std::isfinite(v)) {
+    std::to_chars_result z = std::to_chars(sci, sci + sizeof sci, v);
+    out->append(sci, z.ptr);
+    return;
+  }
   double abs = v < 0 ? -v : v;
-  bool exp = false;
-  if (abs != 0) {
-    if (is_float32) {
-      float f = static_cast<float>(abs);
-      exp = f < 1e-6f || f >= 1e21f;
-    } else {
-      exp = abs < 1e-6 || abs >= 1e21;
+  bool exp_form = is_float32 ? (static_cast<float>(abs) < 1e-6f || static_cast<float>(abs) >= 1e21f)
+                             : (abs < 1e-6 || abs >= 1e21);
+  size_t e = text.find('e');
+  bool neg = text[0] == '-';
+  std::string digits;
+  for (size_t i = neg ? 1 : 0; i < e; ++i) {
+    if (text[i] != '.') digits += text[i];
+  }
+  int exp = 0;
+  {
+    const char* p = text.data() + e + 1;
+    if (*p == '+') ++p;
+    std::from_chars(p, text.data() + text.size(), exp);
+  }
+  int n = static_cast<int>(digits.size());
+  if (!exp_form && exp >= n - 1 && (abs >= 1.8446744073709552e19 || (neg && abs >= 9.2233720368547758e18))) {
+    exp_form = true;
+  }
+  if (exp_form) {
+    size_t len = text.size();
+    char buf[40];
+    std::memcpy(buf, text.data(), len);
+    if (len >= 4 && buf[len - 4] == 'e' && buf[len - 3] == '-' && buf[len - 2] == '0') {
+      buf[len - 2] = buf[len - 1];
+      --len;
     }
+    out->append(buf, len);
+    return;
   }
-  std::chars_format fmt = exp ? std::chars_format::scientific : std::chars_format::fixed;
-  std::to_chars_result r = is_float32 ? std::to_chars(buf, buf + sizeof buf, static_cast<float>(v), fmt)
-                                      : std::to_chars(buf, buf + sizeof buf, v, fmt);
-  size_t len = r.ptr - buf;
-  if (exp && len >= 4 && buf[len - 4] == 'e' && buf[len - 3] == '-' && buf[len - 2] == '0') {
-    buf[len - 2] = buf[len - 1];
-    --len;
+  if (neg) out->push_back('-');
+  if (exp >= n - 1) {
+    out->append(digits);
+    out->append(static_cast<size_t>(exp - (n - 1)), '0');
+  } else if (exp >= 0) {
+    out->append(digits, 0, static_cast<size_t>(exp + 1));
+    out->push_back('.');
+    out->append(digits, static_cast<size_t>(exp + 1), std::string::npos);
+  } else {
+    out->append("0.");
+    out->append(static_cast<size_t>(-exp - 1), '0');
+    out->append(digits);
   }
-  out->append(buf, len);
 }
 
 void JsonWriter::Double(double v) {
