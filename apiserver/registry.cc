@@ -172,27 +172,36 @@ Result<std::shared_ptr<const Message>> Registry::Create(const ResourceInfo& r, c
   if (HasField(*obj, "spec")) meta->set_generation(1);
   PrepareForCreate(r, obj.get());
   ApplyDefaults(r, obj.get());
-  CK_RETURN_IF_ERROR(Validate(r, *obj, nullptr, false, details));
 
-  std::string key = StorageKey(r, meta->namespace_(), meta->name());
-  std::vector<store::Compare> compares{store::Compare::NotExists(key)};
-  std::vector<store::Op> ops;
-  if (allocation_hook_) CK_RETURN_IF_ERROR(allocation_hook_(r, nullptr, obj.get(), &compares, &ops));
-  if (options.dry_run) return std::shared_ptr<const Message>(std::move(obj));
-  ops.push_back(store::Op::Put(key, EncodeForStorage(*obj)));
-  auto txn = store_->Txn(std::move(compares), std::move(ops), {store::Op::Get(key)});
-  if (!txn.ok()) return txn.status();
-  if (!txn->succeeded) {
+  const std::string key = StorageKey(r, meta->namespace_(), meta->name());
+  // The object before allocation, to allocate again when an address was taken concurrently.
+  std::unique_ptr<Message> requested;
+  if (allocation_hook_) {
+    requested.reset(obj->New());
+    requested->CopyFrom(*obj);
+  }
+  for (int attempt = 0; attempt < kMaxConflictRetries; ++attempt) {
+    if (attempt > 0) obj->CopyFrom(*requested);
+    std::vector<store::Compare> compares{store::Compare::NotExists(key)};
+    std::vector<store::Op> ops;
+    if (allocation_hook_) CK_RETURN_IF_ERROR(allocation_hook_(r, nullptr, obj.get(), &compares, &ops, details));
+    CK_RETURN_IF_ERROR(Validate(r, *obj, nullptr, false, details));
+    if (options.dry_run) return std::shared_ptr<const Message>(std::move(obj));
+    ops.push_back(store::Op::Put(key, EncodeForStorage(*obj)));
+    auto txn = store_->Txn(std::move(compares), std::move(ops), {store::Op::Get(key)});
+    if (!txn.ok()) return txn.status();
+    if (txn->succeeded) {
+      meta->set_resourceversion(std::to_string(txn->revision));
+      return std::shared_ptr<const Message>(std::move(obj));
+    }
     bool exists = !txn->results.empty() && !txn->results[0].kvs.empty();
     if (exists) {
       if (details) *details = {meta->name(), r.group, r.resource, {}, 0};
       return AlreadyExists(KindLabel(r) + " \"" + meta->name() + "\" already exists");
     }
-    // An allocation was taken concurrently; the caller may retry.
-    return Conflict("an allocation of " + KindLabel(r) + " \"" + meta->name() + "\" was taken concurrently; try again");
+    // An allocation was taken concurrently: allocate again.
   }
-  meta->set_resourceversion(std::to_string(txn->revision));
-  return std::shared_ptr<const Message>(std::move(obj));
+  return Conflict("too many concurrent allocations for " + KindLabel(r) + " \"" + meta->name() + "\"; try again");
 }
 
 Result<std::shared_ptr<const Message>> Registry::Get(const ResourceInfo& r, const std::string& ns,
@@ -281,6 +290,13 @@ Result<std::shared_ptr<const Message>> Registry::Write(const ResourceInfo& r, co
     meta->set_generation(old_meta.generation());
     meta->set_resourceversion(old_meta.resourceversion());
     if (!status_only) ApplyDefaults(r, next.get());
+
+    std::vector<store::Compare> compares{store::Compare::ModRevisionIs(key, current->revision())};
+    std::vector<store::Op> ops;
+    bool remove = meta->has_deletiontimestamp() && meta->finalizers().empty();
+    if (allocation_hook_ && !status_only) {
+      CK_RETURN_IF_ERROR(allocation_hook_(r, &old, remove ? nullptr : next.get(), &compares, &ops, details));
+    }
     if (HasField(*next, "spec") && FieldBytes(*next, "spec") != FieldBytes(old, "spec")) {
       meta->set_generation(old_meta.generation() + 1);
     }
@@ -289,15 +305,14 @@ Result<std::shared_ptr<const Message>> Registry::Write(const ResourceInfo& r, co
     // Nothing changed: no write, no new resourceVersion (kubectl apply of an unchanged file).
     if (Deterministic(*next) == Deterministic(old)) return current->shared_object();
 
-    std::vector<store::Compare> compares{store::Compare::ModRevisionIs(key, current->revision())};
-    std::vector<store::Op> ops;
-    bool remove = meta->has_deletiontimestamp() && meta->finalizers().empty();
-    if (allocation_hook_ && !remove) CK_RETURN_IF_ERROR(allocation_hook_(r, &old, next.get(), &compares, &ops));
     if (options.dry_run) return std::shared_ptr<const Message>(std::move(next));
     ops.push_back(remove ? store::Op::Delete(key) : store::Op::Put(key, EncodeForStorage(*next)));
-    auto txn = store_->Txn(std::move(compares), std::move(ops), {});
+    auto txn = store_->Txn(std::move(compares), std::move(ops), {store::Op::Get(key)});
     if (!txn.ok()) return txn.status();
     if (!txn->succeeded) {
+      bool object_changed = txn->results.empty() || txn->results[0].kvs.empty() ||
+                            txn->results[0].kvs[0].mod_revision != current->revision();
+      if (!object_changed) continue;  // an allocation was taken concurrently: allocate again
       if (caller_gave_rv) return ConflictError(r, name, details);
       CK_RETURN_IF_ERROR(cache_->WaitFor(txn->revision, std::chrono::seconds(3)));
       continue;  // someone else wrote first: read again and reapply
@@ -369,7 +384,7 @@ Result<DeleteResult> Registry::Delete(const ResourceInfo& r, const std::string& 
       ops.push_back(store::Op::Put(key, EncodeForStorage(*next)));
     } else {
       ops.push_back(store::Op::Delete(key));
-      if (allocation_hook_) CK_RETURN_IF_ERROR(allocation_hook_(r, &current->object(), nullptr, &compares, &ops));
+      if (allocation_hook_) CK_RETURN_IF_ERROR(allocation_hook_(r, &current->object(), nullptr, &compares, &ops, details));
     }
     auto txn = store_->Txn(std::move(compares), std::move(ops), {});
     if (!txn.ok()) return txn.status();

@@ -62,10 +62,20 @@ struct DeleteResult {
 };
 
 // Extra store operations a write must commit atomically with the object (Service IP and
-// NodePort allocations). Called after validation, before the transaction.
+// NodePort allocations, apiserver/allocation/). Called where upstream calls BeginCreate and
+// BeginUpdate: after defaulting, before validation, so it may fill allocated fields that
+// validation requires (clusterIP, healthCheckNodePort). Not called for /status writes.
+// - create: old_object == nullptr; update: both set; removal (a delete, or an update that drops
+//   the last finalizer of a deleting object): new_object == nullptr.
+// - It may change new_object and append compares and ops; they join the object's transaction
+//   (discarded on dry-run or when validation fails). On error the write fails with that Status
+//   (details filled like a validation failure).
+// - When the transaction fails on one of its compares while the object itself did not change (an
+//   address taken concurrently), the write is retried and the hook called again with the object
+//   as the caller gave it.
 using AllocationHook = std::function<Status(const ResourceInfo& resource, const Message* old_object,
                                             Message* new_object, std::vector<store::Compare>* compares,
-                                            std::vector<store::Op>* ops)>;
+                                            std::vector<store::Op>* ops, ErrorDetails* details)>;
 
 class Registry {
  public:

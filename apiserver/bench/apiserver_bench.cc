@@ -1,0 +1,210 @@
+// apiserver_bench: ck-apiserver over HTTPS with keep-alive, as a client sees it. Starts its own
+// ck-apiserver (from $CK_BIN_DIR) on a free loopback port with a temporary store, then measures:
+//   1. pod creates/s with 16 concurrent clients;
+//   2. create latency p50/p99 at a steady 100 creates/s;
+//   3. LIST of 10,000 pods as JSON and as a Table (median of 5);
+//   4. watch fan-out: 1,000 watchers on pods, the delay from a create's answer to each
+//      watcher's event (p50/p99 over all watchers and events);
+//   5. the apiserver's RSS holding 10,000 pods.
+// Usage: apiserver_bench [--pods N] [--watchers N]   (CK_BIN_DIR=build/bin)
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/testutil/apiserver.h"
+
+namespace ck {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string PodJson(const std::string& name) {
+  return R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":")" + name +
+         R"(","labels":{"app":"bench","tier":"web"}},"spec":{"containers":[{"name":"app","image":"registry.example/app:1.2.3",)"
+         R"("ports":[{"containerPort":8080,"name":"http"}],"resources":{"requests":{"cpu":"100m","memory":"128Mi"},)"
+         R"("limits":{"cpu":"500m","memory":"256Mi"}},"env":[{"name":"MODE","value":"production"}]}]}})";
+}
+
+net::ClientRequest Req(std::string method, std::string target, std::string body = "", std::string accept = "") {
+  net::ClientRequest r;
+  r.method = std::move(method);
+  r.target = std::move(target);
+  r.body = std::move(body);
+  r.headers.Add("Content-Type", "application/json");
+  if (!accept.empty()) r.headers.Add("Accept", accept);
+  return r;
+}
+
+double Percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  size_t i = std::min(v.size() - 1, size_t(p * double(v.size() - 1) + 0.5));
+  return v[i];
+}
+
+long RssKb(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(f, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  }
+  return -1;
+}
+
+int Main(int argc, char** argv) {
+  int pods = 10'000, watchers = 1'000;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string f = argv[i];
+    if (f == "--pods") pods = std::stoi(argv[i + 1]);
+    if (f == "--watchers") watchers = std::stoi(argv[i + 1]);
+  }
+  testutil::ApiServerProcess server({"--max-requests-inflight=4000"});
+  auto admin = server.Client();
+  auto ns = admin->Do(Req("POST", "/api/v1/namespaces", R"({"metadata":{"name":"bench"}})"));
+  if (!ns.ok() || ns->status != 201) {
+    std::fprintf(stderr, "cannot create namespace: %s\n", ns.ok() ? ns->body.c_str() : ns.status().ToString().c_str());
+    return 1;
+  }
+  std::printf("ck-apiserver over HTTPS, keep-alive, on 127.0.0.1 (one machine, client and server share the CPUs)\n\n");
+  std::printf("%-52s %14s %s\n", "measure", "value", "target");
+
+  // 1. Throughput: 16 clients create pods as fast as they can.
+  {
+    std::atomic<int> next{0}, errors{0};
+    auto t0 = Clock::now();
+    std::vector<std::thread> ts;
+    for (int c = 0; c < 16; ++c) {
+      ts.emplace_back([&] {
+        auto client = server.Client();
+        for (int k; (k = next.fetch_add(1)) < pods;) {
+          auto r = client->Do(Req("POST", "/api/v1/namespaces/bench/pods", PodJson("p-" + std::to_string(k))));
+          if (!r.ok() || r->status != 201) ++errors;
+        }
+      });
+    }
+    for (auto& t : ts) t.join();
+    double s = std::chrono::duration<double>(Clock::now() - t0).count();
+    std::printf("%-52s %11.0f/s %s\n", "pod creates, 16 concurrent clients", pods / s, ">= 5000/s");
+    if (errors) std::printf("  (%d creates failed)\n", errors.load());
+  }
+  // 5. Memory with that many pods.
+  {
+    // Let the watch cache settle, then read the RSS.
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    long kb = RssKb(server.pid());
+    std::printf("%-52s %11.1f MB %s\n", ("apiserver RSS holding " + std::to_string(pods) + " pods").c_str(), kb / 1024.0,
+                "<= 150 MB");
+  }
+  // 3. LIST latency.
+  for (auto [label, accept] : {std::pair<std::string, std::string>{"LIST all pods as JSON (median of 5)", ""},
+                               {"LIST all pods as a Table (median of 5)",
+                                "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"}}) {
+    std::vector<double> ms;
+    size_t bytes = 0;
+    for (int i = 0; i < 5; ++i) {
+      auto t0 = Clock::now();
+      auto r = admin->Do(Req("GET", "/api/v1/namespaces/bench/pods", "", accept));
+      ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+      if (r.ok()) bytes = r->body.size();
+    }
+    std::printf("%-52s %11.1f ms %s (%.1f MB)\n", label.c_str(), Percentile(ms, 0.5), accept.empty() ? "<= 50 ms" : "",
+                bytes / 1e6);
+  }
+  // 2. Latency at a steady 100 creates/s for 5 s.
+  {
+    std::vector<double> ms;
+    auto client = server.Client();
+    auto start = Clock::now();
+    for (int k = 0; k < 500; ++k) {
+      std::this_thread::sleep_until(start + std::chrono::milliseconds(10 * k));
+      auto t0 = Clock::now();
+      auto r = client->Do(Req("POST", "/api/v1/namespaces/bench/pods", PodJson("steady-" + std::to_string(k))));
+      if (r.ok() && r->status == 201) ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+    }
+    std::printf("%-52s %8.2f ms p50 %s\n", "create latency at a steady 100/s", Percentile(ms, 0.5), "");
+    std::printf("%-52s %8.2f ms p99 %s\n", "", Percentile(ms, 0.99), "p99 <= 10 ms");
+  }
+  // 4. Watch fan-out.
+  {
+    std::vector<std::unique_ptr<net::HttpClient>> clients;
+    std::vector<std::unique_ptr<net::ResponseStream>> streams;
+    auto list = admin->Do(Req("GET", "/api/v1/namespaces/bench/pods?limit=1"));
+    std::string rv;
+    if (list.ok()) {
+      size_t p = list->body.find("\"resourceVersion\":\"");
+      if (p != std::string::npos) rv = list->body.substr(p + 19, list->body.find('"', p + 19) - p - 19);
+    }
+    for (int i = 0; i < watchers; ++i) {
+      clients.push_back(server.Client());
+      auto s = clients.back()->Open(
+          Req("GET", "/api/v1/namespaces/bench/pods?watch=true&labelSelector=fan%3Dout&resourceVersion=" + rv));
+      if (!s.ok()) {
+        std::fprintf(stderr, "watch %d: %s\n", i, s.status().ToString().c_str());
+        return 1;
+      }
+      streams.push_back(std::move(*s));
+    }
+    constexpr int kEvents = 20;
+    std::vector<Clock::time_point> sent(kEvents);
+    std::mutex mu;
+    std::vector<double> delays;
+    std::vector<std::thread> readers;
+    std::atomic<int> done{0};
+    // One reader thread per watcher, blocked in Next(): an event is timed when its bytes arrive.
+    for (int i = 0; i < watchers; ++i) {
+      readers.emplace_back([&, i] {
+        std::vector<double> mine;
+        std::string buf;
+        int seen = 0;
+        while (seen < kEvents) {
+          auto chunk = streams[i]->Next(std::chrono::seconds(30));
+          if (!chunk.ok() || !chunk->has_value()) break;
+          auto now = Clock::now();
+          buf += **chunk;
+          size_t nl;
+          while ((nl = buf.find('\n')) != std::string::npos) {
+            buf.erase(0, nl + 1);
+            if (seen < kEvents) {
+              std::lock_guard<std::mutex> l(mu);
+              mine.push_back(std::chrono::duration<double, std::milli>(now - sent[seen]).count());
+            }
+            ++seen;
+          }
+        }
+        std::lock_guard<std::mutex> l(mu);
+        delays.insert(delays.end(), mine.begin(), mine.end());
+        ++done;
+      });
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    for (int e = 0; e < kEvents; ++e) {
+      {
+        std::lock_guard<std::mutex> l(mu);
+        sent[e] = Clock::now();
+      }
+      auto r = admin->Do(Req("POST", "/api/v1/namespaces/bench/pods",
+                             R"({"metadata":{"name":"fan-)" + std::to_string(e) +
+                                 R"(","labels":{"fan":"out"}},"spec":{"containers":[{"name":"c","image":"x"}]}})"));
+      if (!r.ok() || r->status != 201) std::fprintf(stderr, "fan-out create failed\n");
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    for (auto& t : readers) t.join();
+    std::printf("%-52s %8.2f ms p50 (%zu deliveries)\n",
+                ("watch event delay, " + std::to_string(watchers) + " watchers").c_str(), Percentile(delays, 0.5),
+                delays.size());
+    std::printf("%-52s %8.2f ms p99 %s\n", "", Percentile(delays, 0.99), "p99 <= 50 ms");
+    for (auto& s : streams) s->Cancel();
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace ck
+
+int main(int argc, char** argv) { return ck::Main(argc, argv); }

@@ -1,0 +1,28 @@
+// Field selectors on the server: which fields each resource can be selected by (upstream's
+// per-kind GetAttrs / field label conversion) and their values for an object.
+// Pure functions; thread-safe.
+#pragma once
+
+#include <google/protobuf/message.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "apiserver/resources.h"
+#include "common/api/field_selector.h"
+#include "common/base/status.h"
+
+namespace ck::apiserver {
+
+// The selectable field paths of `resource` (metadata.name and metadata.namespace for every kind,
+// then the kind's own: spec.nodeName and status.phase for pods, involvedObject.* for events, ...).
+const std::vector<std::string>& SelectableFields(const ResourceInfo& resource);
+
+// BadRequest `field label not supported: <field>` for a selector naming another field.
+Status CheckFieldSelector(const ResourceInfo& resource, const api::FieldSelector& selector);
+
+// The field set of an object, for FieldSelector::Matches.
+std::map<std::string, std::string> FieldSetOf(const ResourceInfo& resource, const google::protobuf::Message& object);
+
+}  // namespace ck::apiserver

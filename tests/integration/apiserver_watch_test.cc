@@ -1,0 +1,150 @@
+// Watches through ck-apiserver over HTTPS: three clients see every one of 1,000 writes in order;
+// a client resuming from an old resourceVersion gets exactly the rest; one resuming from a
+// version older than the watch cache's history gets upstream's 410 Expired ERROR event.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/testutil/apiserver.h"
+
+namespace ck {
+namespace {
+
+struct Event {
+  std::string type, name;
+  int64_t rv = 0;
+};
+
+// Reads watch events (one JSON object per line) until `want` arrived or the stream ends.
+std::vector<Event> ReadEvents(net::ResponseStream& s, size_t want, std::string* raw = nullptr) {
+  static const std::regex kEvent(R"re(^\{"type":"([A-Z]+)","object":\{"kind":"[A-Za-z]+","apiVersion":"[^"]+","metadata":\{"name":"([^"]*)".*?"resourceVersion":"([0-9]+)")re");
+  std::vector<Event> out;
+  std::string buf;
+  while (out.size() < want) {
+    Result<std::optional<std::string>> chunk = s.Next(std::chrono::seconds(20));
+    if (!chunk.ok() || !chunk->has_value()) break;
+    buf += **chunk;
+    size_t nl;
+    while ((nl = buf.find('\n')) != std::string::npos) {
+      std::string line = buf.substr(0, nl);
+      buf.erase(0, nl + 1);
+      if (raw) *raw += line + "\n";
+      std::smatch m;
+      if (std::regex_search(line, m, kEvent)) {
+        out.push_back({m[1], m[2], std::stoll(m[3])});
+      } else {
+        out.push_back({"UNPARSED", line, 0});
+      }
+    }
+  }
+  return out;
+}
+
+net::ClientRequest Json(std::string method, std::string target, std::string body = "") {
+  net::ClientRequest r;
+  r.method = std::move(method);
+  r.target = std::move(target);
+  r.body = std::move(body);
+  r.headers.Add("Content-Type", "application/json");
+  return r;
+}
+
+TEST(ApiServerWatch, ThreeWatchersSeeThousandWritesInOrderResumeAndExpire) {
+  testutil::ApiServerProcess server({"--default-watch-cache-size=600"});
+  auto client = server.Client();
+  Result<net::Response> ns = client->Do(Json("POST", "/api/v1/namespaces", R"({"metadata":{"name":"w"}})"));
+  ASSERT_TRUE(ns.ok() && ns->status == 201) << (ns.ok() ? ns->body : ns.status().ToString());
+  Result<net::Response> list = client->Do(Json("GET", "/api/v1/namespaces/w/configmaps"));
+  ASSERT_TRUE(list.ok() && list->status == 200);
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(list->body, m, std::regex(R"re("resourceVersion":"([0-9]+)")re")));
+  std::string rv0 = m[1];
+
+  constexpr int kWrites = 1000;
+  std::vector<std::unique_ptr<net::HttpClient>> clients;
+  std::vector<std::unique_ptr<net::ResponseStream>> streams;
+  for (int i = 0; i < 3; ++i) {
+    clients.push_back(server.Client());
+    Result<std::unique_ptr<net::ResponseStream>> s =
+        clients.back()->Open(Json("GET", "/api/v1/namespaces/w/configmaps?watch=true&resourceVersion=" + rv0));
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    ASSERT_EQ((*s)->status(), 200);
+    streams.push_back(std::move(*s));
+  }
+  std::vector<std::vector<Event>> seen(3);
+  std::vector<std::thread> readers;
+  for (int i = 0; i < 3; ++i) {
+    readers.emplace_back([&, i] { seen[i] = ReadEvents(*streams[i], kWrites); });
+  }
+  // 400 creates, 400 updates, 200 deletes, from 4 writers at once.
+  std::vector<std::thread> writers;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < 4; ++t) {
+    writers.emplace_back([&, t] {
+      auto c = server.Client();
+      for (int k = t; k < 400; k += 4) {
+        std::string name = "cm-" + std::to_string(k);
+        auto r = c->Do(Json("POST", "/api/v1/namespaces/w/configmaps", R"({"metadata":{"name":")" + name + R"("}})"));
+        if (!r.ok() || r->status != 201) ++failures;
+        r = c->Do(Json("PUT", "/api/v1/namespaces/w/configmaps/" + name,
+                       R"({"metadata":{"name":")" + name + R"("},"data":{"v":"1"}})"));
+        if (!r.ok() || r->status != 200) ++failures;
+        if (k % 2 == 0) {
+          r = c->Do(Json("DELETE", "/api/v1/namespaces/w/configmaps/" + name));
+          if (!r.ok() || r->status != 200) ++failures;
+        }
+      }
+    });
+  }
+  for (auto& w : writers) w.join();
+  for (auto& r : readers) r.join();
+  EXPECT_EQ(failures.load(), 0);
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(seen[i].size(), size_t(kWrites)) << "watcher " << i;
+    int added = 0, modified = 0, deleted = 0;
+    for (size_t k = 0; k < seen[i].size(); ++k) {
+      if (k > 0) {
+        ASSERT_GT(seen[i][k].rv, seen[i][k - 1].rv) << "watcher " << i << " event " << k;
+      }
+      added += seen[i][k].type == "ADDED";
+      modified += seen[i][k].type == "MODIFIED";
+      deleted += seen[i][k].type == "DELETED";
+      if (i > 0) {
+        EXPECT_EQ(seen[i][k].rv, seen[0][k].rv);
+        EXPECT_EQ(seen[i][k].name, seen[0][k].name);
+      }
+    }
+    EXPECT_EQ(added, 400);
+    EXPECT_EQ(modified, 400);
+    EXPECT_EQ(deleted, 200);
+  }
+  for (auto& s : streams) s->Cancel();
+
+  // Resuming from the 700th event's version gives exactly the 300 after it.
+  int64_t resume = seen[0][699].rv;
+  auto c = server.Client();
+  Result<std::unique_ptr<net::ResponseStream>> s =
+      c->Open(Json("GET", "/api/v1/namespaces/w/configmaps?watch=true&resourceVersion=" + std::to_string(resume)));
+  ASSERT_TRUE(s.ok());
+  std::vector<Event> rest = ReadEvents(**s, 300);
+  ASSERT_EQ(rest.size(), 300u);
+  for (size_t k = 0; k < rest.size(); ++k) EXPECT_EQ(rest[k].rv, seen[0][700 + k].rv);
+  (*s)->Cancel();
+
+  // The first version is older than the 600 events the cache keeps: 200, then ERROR 410 Expired.
+  Result<std::unique_ptr<net::ResponseStream>> old =
+      c->Open(Json("GET", "/api/v1/namespaces/w/configmaps?watch=true&resourceVersion=" + rv0));
+  ASSERT_TRUE(old.ok());
+  EXPECT_EQ((*old)->status(), 200);
+  std::string raw;
+  std::vector<Event> expired = ReadEvents(**old, 1, &raw);
+  EXPECT_THAT(raw, ::testing::HasSubstr(R"("type":"ERROR","object":{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"too old resource version: )" + rv0));
+  EXPECT_THAT(raw, ::testing::HasSubstr(R"("reason":"Expired","code":410})"));
+}
+
+}  // namespace
+}  // namespace ck
