@@ -99,6 +99,22 @@ std::string DescribeParseError(std::string_view text, rapidjson::ParseErrorCode 
   }
 }
 
+// RapidJSON turns an escaped lone low surrogate ("\udc00") into the three bytes of a surrogate,
+// which is not UTF-8; Go decodes it as U+FFFD, which also takes three bytes.
+void FixLoneSurrogates(const Value& v) {
+  if (!v.IsString() || v.GetStringLength() < 3) return;
+  char* s = const_cast<char*>(v.GetString());  // the pool's (or the value's own) writable bytes
+  const size_t n = v.GetStringLength();
+  for (size_t i = 0; i + 2 < n; ++i) {
+    if (static_cast<unsigned char>(s[i]) == 0xED && static_cast<unsigned char>(s[i + 1]) >= 0xA0) {
+      s[i] = static_cast<char>(0xEF);
+      s[i + 1] = static_cast<char>(0xBF);
+      s[i + 2] = static_cast<char>(0xBD);
+      i += 2;
+    }
+  }
+}
+
 // Brings a parsed document to what a Go decoder holds. A Go map keeps the last of repeated keys
 // where RapidJSON keeps them all: every object is folded to one member per key (at the first
 // position, with the last value). A number beyond float64 is an error in Go; RapidJSON reads it
@@ -107,6 +123,7 @@ Status Normalize(Value& root) {
   if (root.IsDouble() && !std::isfinite(root.GetDouble())) {
     return BadRequest("json: cannot unmarshal number into Go value of type float64");
   }
+  FixLoneSurrogates(root);
   std::vector<Value*> stack{&root};
   std::unordered_map<std::string_view, rapidjson::SizeType> seen;
   std::vector<rapidjson::SizeType> drop;
@@ -115,6 +132,7 @@ Status Normalize(Value& root) {
     stack.pop_back();
     if (v->IsArray()) {
       for (Value& e : v->GetArray()) {
+        FixLoneSurrogates(e);
         if (e.IsObject() || e.IsArray()) stack.push_back(&e);
         if (e.IsDouble() && !std::isfinite(e.GetDouble())) {
           return BadRequest("json: cannot unmarshal number into Go value of type float64");
@@ -123,6 +141,10 @@ Status Normalize(Value& root) {
       continue;
     }
     if (!v->IsObject()) continue;
+    for (auto& m : v->GetObject()) {
+      FixLoneSurrogates(m.name);
+      FixLoneSurrogates(m.value);
+    }
     if (v->MemberCount() > 1) {
       seen.clear();
       drop.clear();

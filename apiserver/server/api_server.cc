@@ -813,11 +813,19 @@ void ApiServer::Create(Call& c) {
     if (meta->has_namespace_() && !meta->namespace_().empty() && meta->namespace_() != ns) {
       return Fail(c, BadRequest("the namespace of the provided object does not match the namespace sent on the request"));
     }
-    // NamespaceLifecycle: the namespace must exist and not be terminating.
-    ErrorDetails d;
-    Result<std::shared_ptr<const Message>> nsobj = registry_->Get(*FindResource("", "v1", "namespaces"), "", ns, &d);
-    if (!nsobj.ok()) return Fail(c, nsobj.status(), &d);
-    if (MetaOf(**nsobj).has_deletiontimestamp()) {
+    // NamespaceLifecycle: the namespace must exist and not be terminating. Like upstream's
+    // admission plugin this reads the cache as it is (no consistent read, which would wait for
+    // every concurrent write); only a miss is checked again consistently.
+    const ResourceInfo& namespaces = *FindResource("", "v1", "namespaces");
+    ObjectPtr cached = cache_->Get(StorageKey(namespaces, "", ns));
+    std::shared_ptr<const Message> nsobj = cached ? cached->shared_object() : nullptr;
+    if (!nsobj) {
+      ErrorDetails d;
+      Result<std::shared_ptr<const Message>> fresh = registry_->Get(namespaces, "", ns, &d);
+      if (!fresh.ok()) return Fail(c, fresh.status(), &d);
+      nsobj = *fresh;
+    }
+    if (MetaOf(*nsobj).has_deletiontimestamp()) {
       return Fail(c, Forbidden(r.GroupResource() + " \"" + meta->name() + "\" is forbidden: unable to create new content in namespace " +
                                ns + " because it is being terminated"));
     }

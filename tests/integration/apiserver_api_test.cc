@@ -1,4 +1,4 @@
-// Watches through ck-apiserver over HTTPS: three clients see every one of 1,000 writes in order;
+// ck-apiserver over HTTPS, as clients see it. Watches: three clients see every one of 1,000 writes in order;
 // a client resuming from an old resourceVersion gets exactly the rest; one resuming from a
 // version older than the watch cache's history gets upstream's 410 Expired ERROR event.
 #include <gmock/gmock.h>
@@ -144,6 +144,112 @@ TEST(ApiServerWatch, ThreeWatchersSeeThousandWritesInOrderResumeAndExpire) {
   std::vector<Event> expired = ReadEvents(**old, 1, &raw);
   EXPECT_THAT(raw, ::testing::HasSubstr(R"("type":"ERROR","object":{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"too old resource version: )" + rv0));
   EXPECT_THAT(raw, ::testing::HasSubstr(R"("reason":"Expired","code":410})"));
+}
+
+}  // namespace
+}  // namespace ck
+
+namespace ck {
+namespace {
+
+std::string Field(const std::string& body, const std::string& name) {
+  std::smatch m;
+  if (!std::regex_search(body, m, std::regex("\"" + name + "\":\"?([^\",}]*)"))) return "";
+  return m[1];
+}
+
+TEST(ApiServerList, PaginatesWithContinueAndAnExpiredTokenIs410) {
+  testutil::ApiServerProcess server({"--default-watch-cache-size=200"});
+  auto c = server.Client();
+  ASSERT_EQ(c->Do(Json("POST", "/api/v1/namespaces", R"({"metadata":{"name":"p"}})"))->status, 201);
+  for (int i = 0; i < 5; ++i) {
+    auto r = c->Do(Json("POST", "/api/v1/namespaces/p/configmaps", R"({"metadata":{"name":"c)" + std::to_string(i) + R"("}})"));
+    ASSERT_EQ(r->status, 201) << r->body;
+  }
+  std::vector<std::string> names;
+  std::string token, first_token;
+  int pages = 0;
+  do {
+    std::string target = "/api/v1/namespaces/p/configmaps?limit=2" + (token.empty() ? "" : "&continue=" + token);
+    auto r = c->Do(Json("GET", target));
+    ASSERT_TRUE(r.ok());
+    ASSERT_EQ(r->status, 200) << r->body;
+    static const std::regex kName(R"re("name":"(c[0-9])")re");
+    for (std::sregex_iterator it(r->body.begin(), r->body.end(), kName), end; it != end; ++it) {
+      names.push_back((*it)[1]);
+    }
+    token = Field(r->body, "continue");
+    if (pages == 0) {
+      first_token = token;
+      EXPECT_EQ(Field(r->body, "remainingItemCount"), "3");
+    }
+    ++pages;
+  } while (!token.empty() && pages < 10);
+  EXPECT_EQ(pages, 3);
+  EXPECT_EQ(names, (std::vector<std::string>{"c0", "c1", "c2", "c3", "c4"}));
+
+  auto bad = c->Do(Json("GET", "/api/v1/namespaces/p/configmaps?limit=2&continue=bm90LWEtdG9rZW4="));
+  EXPECT_EQ(bad->status, 400) << bad->body;
+  EXPECT_THAT(bad->body, ::testing::HasSubstr("continue key is not valid"));
+
+  // Once the cache's history no longer reaches the token's version, the token has expired.
+  for (int i = 0; i < 250; ++i) {
+    auto r = c->Do(Json("PUT", "/api/v1/namespaces/p/configmaps/c0", R"({"metadata":{"name":"c0"},"data":{"i":")" + std::to_string(i) + R"("}})"));
+    ASSERT_EQ(r->status, 200) << r->body;
+  }
+  auto expired = c->Do(Json("GET", "/api/v1/namespaces/p/configmaps?limit=2&continue=" + first_token));
+  EXPECT_EQ(expired->status, 410) << expired->body;
+  EXPECT_THAT(expired->body, ::testing::HasSubstr(R"("reason":"Expired")"));
+  EXPECT_THAT(expired->body, ::testing::HasSubstr("The provided continue parameter is too old"));
+}
+
+TEST(ApiServerErrors, StatusBodiesForBadRequests) {
+  testutil::ApiServerProcess server;
+  auto c = server.Client();
+  auto r = c->Do(Json("POST", "/api/v1/namespaces/default/configmaps", "{not json"));
+  EXPECT_EQ(r->status, 400) << r->body;
+  EXPECT_THAT(r->body, ::testing::HasSubstr(R"("kind":"Status")"));
+  net::ClientRequest xml = Json("POST", "/api/v1/namespaces/default/configmaps", "<x/>");
+  xml.headers.Set("Content-Type", "application/xml");
+  r = c->Do(xml);
+  EXPECT_EQ(r->status, 415) << r->body;
+  EXPECT_THAT(r->body, ::testing::HasSubstr(R"("reason":"UnsupportedMediaType")"));
+  r = c->Do(Json("GET", "/api/v1/namespaces/default/pods?fieldSelector=spec.foo%3Dx"));
+  EXPECT_EQ(r->status, 400);
+  EXPECT_THAT(r->body, ::testing::HasSubstr("field label not supported: spec.foo"));
+  r = c->Do(Json("GET", "/api/v1/namespaces/default/pods?labelSelector=a%20in%20(b"));
+  EXPECT_EQ(r->status, 400) << r->body;
+  r = c->Do(Json("POST", "/api/v1/namespaces/nope/configmaps", R"({"metadata":{"name":"x"}})"));
+  EXPECT_EQ(r->status, 404);
+  EXPECT_THAT(r->body, ::testing::HasSubstr(R"(namespaces \"nope\" not found)"));
+  r = c->Do(Json("GET", "/apis/nosuch.group/v1/things"));
+  EXPECT_EQ(r->status, 404);
+  r = c->Do(Json("PUT", "/api/v1/namespaces/default/configmaps/a", R"({"metadata":{"name":"b"}})"));
+  EXPECT_EQ(r->status, 400);
+  EXPECT_THAT(r->body, ::testing::HasSubstr("does not match the name on the URL"));
+  // A stale resourceVersion is a 409 Conflict.
+  ASSERT_EQ(c->Do(Json("POST", "/api/v1/namespaces/default/configmaps", R"({"metadata":{"name":"cc"}})"))->status, 201);
+  ASSERT_EQ(c->Do(Json("PUT", "/api/v1/namespaces/default/configmaps/cc", R"({"metadata":{"name":"cc"},"data":{"a":"1"}})"))->status, 200);
+  r = c->Do(Json("PUT", "/api/v1/namespaces/default/configmaps/cc", R"({"metadata":{"name":"cc","resourceVersion":"1"},"data":{"a":"2"}})"));
+  EXPECT_EQ(r->status, 409) << r->body;
+  EXPECT_THAT(r->body, ::testing::HasSubstr("the object has been modified"));
+  // Anonymous callers reach /version and the health paths only.
+  net::HttpClientOptions o;
+  o.port = server.port();
+  o.tls_config.ca_pem = testutil::ReadFileOrDie(server.dir().File("pki/ca.crt"));
+  net::HttpClient anon(o);
+  EXPECT_EQ(anon.Do(Json("GET", "/version"))->status, 200);
+  EXPECT_EQ(anon.Do(Json("GET", "/readyz"))->status, 200);
+  r = anon.Do(Json("GET", "/api/v1/namespaces"));
+  EXPECT_EQ(r->status, 401);
+  EXPECT_THAT(r->body, ::testing::HasSubstr(R"("reason":"Unauthorized")"));
+  // Metrics with upstream names.
+  r = c->Do(Json("GET", "/metrics"));
+  EXPECT_EQ(r->status, 200);
+  for (const char* m : {"apiserver_request_total{", "apiserver_request_duration_seconds_bucket{",
+                        "apiserver_current_inflight_requests{"}) {
+    EXPECT_THAT(r->body, ::testing::HasSubstr(m));
+  }
 }
 
 }  // namespace
