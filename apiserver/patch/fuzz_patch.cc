@@ -46,7 +46,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view rest(reinterpret_cast<const char*>(data + 1), size - 1);
   const size_t nul = rest.find('\0');
   const std::string_view doc = rest.substr(0, nul);
-  const std::string_view patch = nul == std::string_view::npos ? std::string_view("{}") : rest.substr(nul + 1);
+  const std::string_view patch =
+      nul == std::string_view::npos ? std::string_view("{}") : rest.substr(nul + 1);
 
   namespace p = ck::apiserver::patch;
   Result<std::string> out = ck::Internal("unset");

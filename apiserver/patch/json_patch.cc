@@ -21,11 +21,13 @@ using internal::GoEqual;
 using internal::Str;
 using internal::Value;
 
-constexpr std::string_view kMissing = "missing value";            // jsonpatch.ErrMissing
+constexpr std::string_view kMissing = "missing value";                  // jsonpatch.ErrMissing
 constexpr std::string_view kInvalidIndex = "invalid index referenced";  // jsonpatch.ErrInvalidIndex
 
 // errors.Wrapf(err, msg): "msg: err".
-std::string Wrap(std::string_view msg, std::string_view err) { return std::string(msg) + ": " + std::string(err); }
+std::string Wrap(std::string_view msg, std::string_view err) {
+  return std::string(msg) + ": " + std::string(err);
+}
 
 // strconv.Atoi, with its error text.
 Result<int64_t> Atoi(std::string_view s) {
@@ -53,7 +55,8 @@ Result<int64_t> Atoi(std::string_view s) {
 }
 
 Status InvalidIndex(int64_t idx) {
-  return Status(Code::kInvalid, Wrap("Unable to access invalid index: " + std::to_string(idx), kInvalidIndex));
+  return Status(Code::kInvalid,
+                Wrap("Unable to access invalid index: " + std::to_string(idx), kInvalidIndex));
 }
 
 // decodePatchKey: "~1" is "/", "~0" is "~", read left to right.
@@ -145,8 +148,12 @@ class Applier {
     }
     return std::string(Str(it->value));
   }
-  static Result<std::string> Path(const Value& op) { return Member(op, "path", "operation missing path field"); }
-  static Result<std::string> From(const Value& op) { return Member(op, "from", "operation, missing from field"); }
+  static Result<std::string> Path(const Value& op) {
+    return Member(op, "path", "operation missing path field");
+  }
+  static Result<std::string> From(const Value& op) {
+    return Member(op, "from", "operation, missing from field");
+  }
 
   // Operation.value: the "value" member; an absent one stands for null.
   static const Value* OpValue(const Value& op) {
@@ -168,8 +175,7 @@ class Applier {
       if (it != container.MemberEnd()) {
         it->value = std::move(v);
       } else {
-        container.AddMember(internal::MakeString(key, alloc_), std::move(v),
-                            alloc_);
+        container.AddMember(internal::MakeString(key, alloc_), std::move(v), alloc_);
       }
       return Status::Ok();
     }
@@ -179,7 +185,8 @@ class Applier {
     }
     Result<int64_t> parsed = Atoi(key);
     if (!parsed.ok()) {
-      return Fail(Wrap("value was not a proper array index: '" + std::string(key) + "'", parsed.status().message()));
+      return Fail(
+          Wrap("value was not a proper array index: '" + std::string(key) + "'", parsed.status().message()));
     }
     int64_t idx = *parsed;
     const int64_t size = static_cast<int64_t>(container.Size()) + 1;
@@ -352,7 +359,8 @@ class Applier {
       copied_bytes_ += static_cast<int64_t>(internal::Write(copy).size());
       if (copied_bytes_ > kMaxJsonPatchCopyBytes) {
         return Fail("Unable to complete the copy, the accumulated size increase of copy is " +
-                    std::to_string(copied_bytes_) + ", exceeding the limit " + std::to_string(kMaxJsonPatchCopyBytes));
+                    std::to_string(copied_bytes_) + ", exceeding the limit " +
+                    std::to_string(kMaxJsonPatchCopyBytes));
       }
     }
     CK_RETURN_IF_ERROR(CheckDepth(dst, &copy));

@@ -1,13 +1,14 @@
 #include "apiserver/patch/json_util.h"
 
 #include <rapidjson/error/error.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
+#include <rapidjson/internal/dtoa.h>
 
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -75,8 +76,13 @@ std::string DescribeParseError(std::string_view text, rapidjson::ParseErrorCode 
         return at(offset) + " in string literal";
       }
       return "invalid UTF-8 in string";
-    case rapidjson::kParseErrorNumberTooBig:
-      return "number out of range";
+    case rapidjson::kParseErrorNumberTooBig: {
+      size_t end = offset;
+      while (end < text.size() && std::strchr("0123456789+-.eE", text[end]) != nullptr && text[end] != '\0')
+        ++end;
+      return "json: cannot unmarshal number " + std::string(text.substr(offset, end - offset)) +
+             " into Go value of type float64";
+    }
     case rapidjson::kParseErrorNumberMissFraction:
       if (offset >= text.size()) return std::string(kEnd);
       return at(offset) + " after decimal point in numeric literal";
@@ -105,14 +111,64 @@ void FixLoneSurrogates(const Value& v) {
   if (!v.IsString() || v.GetStringLength() < 3) return;
   char* s = const_cast<char*>(v.GetString());  // the pool's (or the value's own) writable bytes
   const size_t n = v.GetStringLength();
-  for (size_t i = 0; i + 2 < n; ++i) {
-    if (static_cast<unsigned char>(s[i]) == 0xED && static_cast<unsigned char>(s[i + 1]) >= 0xA0) {
-      s[i] = static_cast<char>(0xEF);
-      s[i + 1] = static_cast<char>(0xBF);
-      s[i + 2] = static_cast<char>(0xBD);
-      i += 2;
+  for (char* p = s;
+       (p = static_cast<char*>(std::memchr(p, 0xED, static_cast<size_t>(s + n - p)))) != nullptr;) {
+    if (p + 2 >= s + n) break;
+    if (static_cast<unsigned char>(p[1]) >= 0xA0) {
+      p[0] = static_cast<char>(0xEF);
+      p[1] = static_cast<char>(0xBF);
+      p[2] = static_cast<char>(0xBD);
     }
+    p += 3;
   }
+}
+
+// RFC 3629 UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF. ASCII runs go 8
+// bytes at a time.
+bool ValidUtf8(std::string_view text) {
+  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
+  const size_t n = text.size();
+  size_t i = 0;
+  while (i < n) {
+    if (i + 8 <= n) {
+      uint64_t chunk;
+      std::memcpy(&chunk, s + i, 8);
+      if ((chunk & 0x8080808080808080ULL) == 0) {
+        i += 8;
+        continue;
+      }
+    }
+    const unsigned char c = s[i];
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t len;
+    unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
+    if (c >= 0xC2 && c <= 0xDF) {
+      len = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3;
+      if (c == 0xE0) lo = 0xA0;
+      if (c == 0xED) hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4;
+      if (c == 0xF0) lo = 0x90;
+      if (c == 0xF4) hi = 0x8F;
+    } else {
+      return false;
+    }
+    if (i + len > n || s[i + 1] < lo || s[i + 1] > hi) return false;
+    for (size_t k = 2; k < len; ++k) {
+      if (s[i + k] < 0x80 || s[i + k] > 0xBF) return false;
+    }
+    i += len;
+  }
+  return true;
+}
+
+bool IsDropped(const std::vector<rapidjson::SizeType>& drop, rapidjson::SizeType i) {
+  return std::find(drop.begin(), drop.end(), i) != drop.end();
 }
 
 // Brings a parsed document to what a Go decoder holds. A Go map keeps the last of repeated keys
@@ -146,14 +202,27 @@ Status Normalize(Value& root) {
       FixLoneSurrogates(m.value);
     }
     if (v->MemberCount() > 1) {
-      seen.clear();
       drop.clear();
       auto begin = v->MemberBegin();
-      for (rapidjson::SizeType i = 0; i < v->MemberCount(); ++i) {
-        auto [it, fresh] = seen.emplace(Str(begin[i].name), i);
-        if (!fresh) {
-          begin[it->second].value = std::move(begin[i].value);
-          drop.push_back(i);
+      const rapidjson::SizeType n = v->MemberCount();
+      if (n <= 16) {  // small objects: pairwise, no allocation
+        for (rapidjson::SizeType i = 1; i < n; ++i) {
+          for (rapidjson::SizeType j = 0; j < i; ++j) {
+            if (begin[j].name == begin[i].name && !IsDropped(drop, j)) {
+              begin[j].value = std::move(begin[i].value);
+              drop.push_back(i);
+              break;
+            }
+          }
+        }
+      } else {
+        seen.clear();
+        for (rapidjson::SizeType i = 0; i < n; ++i) {
+          auto [it, fresh] = seen.emplace(Str(begin[i].name), i);
+          if (!fresh) {
+            begin[it->second].value = std::move(begin[i].value);
+            drop.push_back(i);
+          }
         }
       }
       for (auto d = drop.rbegin(); d != drop.rend(); ++d) v->EraseMember(v->MemberBegin() + *d);
@@ -222,8 +291,7 @@ std::string GoFormatVerb(const Value& v, bool s_verb) {
   if (v.IsObject()) {
     std::vector<std::pair<std::string_view, const Value*>> members;
     for (const auto& m : v.GetObject()) members.emplace_back(Str(m.name), &m.value);
-    std::sort(members.begin(), members.end(),
-              [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::sort(members.begin(), members.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     std::string out = "map[";
     for (size_t i = 0; i < members.size(); ++i) {
       if (i > 0) out.push_back(' ');
@@ -255,8 +323,20 @@ Status Parse(std::string_view text, Document* doc) {
   if (size_t nul = text.find('\0'); nul != std::string_view::npos) {
     return BadRequest("invalid character '\\x00' looking for beginning of value");
   }
-  constexpr unsigned kFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag;
-  doc->Parse<kFlags>(text.data(), text.size());
+  if (!ValidUtf8(text)) {
+    // Rare: parse again with RapidJSON's (slower) validation to say where.
+    constexpr unsigned kValidate = rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag;
+    doc->Parse<kValidate>(text.data(), text.size());
+    if (doc->HasParseError()) {
+      return BadRequest(DescribeParseError(text, doc->GetParseError(), doc->GetErrorOffset()));
+    }
+    return BadRequest("invalid UTF-8 in JSON text");
+  }
+  // In situ, from a copy in the request's pool: strings point into it instead of being copied.
+  char* buffer = static_cast<char*>(doc->GetAllocator().Malloc(text.size() + 1));
+  std::memcpy(buffer, text.data(), text.size());
+  buffer[text.size()] = '\0';
+  doc->ParseInsitu<rapidjson::kParseIterativeFlag>(buffer);
   if (doc->HasParseError()) {
     return BadRequest(DescribeParseError(text, doc->GetParseError(), doc->GetErrorOffset()));
   }
@@ -264,11 +344,110 @@ Status Parse(std::string_view text, Document* doc) {
   return Normalize(*doc);
 }
 
+namespace {
+
+void WriteString(std::string_view s, std::string& out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  size_t run = 0;  // start of the pending run of bytes that need no escape
+  for (size_t i = 0; i < s.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(s.data() + run, i - run);
+    run = i + 1;
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      default:
+        out += "\\u00";
+        out.push_back(kHex[c >> 4]);
+        out.push_back(kHex[c & 0xF]);
+    }
+  }
+  out.append(s.data() + run, s.size() - run);
+  out.push_back('"');
+}
+
+void WriteValue(const Value& v, std::string& out) {
+  char buf[32];
+  switch (v.GetType()) {
+    case rapidjson::kNullType:
+      out += "null";
+      return;
+    case rapidjson::kFalseType:
+      out += "false";
+      return;
+    case rapidjson::kTrueType:
+      out += "true";
+      return;
+    case rapidjson::kStringType:
+      WriteString(Str(v), out);
+      return;
+    case rapidjson::kNumberType: {
+      char* end;
+      if (v.IsInt64()) {
+        end = std::to_chars(buf, buf + sizeof(buf), v.GetInt64()).ptr;
+      } else if (v.IsUint64()) {
+        end = std::to_chars(buf, buf + sizeof(buf), v.GetUint64()).ptr;
+      } else {
+        end = rapidjson::internal::dtoa(v.GetDouble(), buf);  // shortest round trip, as RapidJSON's Writer
+      }
+      out.append(buf, static_cast<size_t>(end - buf));
+      return;
+    }
+    case rapidjson::kArrayType: {
+      out.push_back('[');
+      bool first = true;
+      for (const Value& e : v.GetArray()) {
+        if (!first) out.push_back(',');
+        first = false;
+        WriteValue(e, out);
+      }
+      out.push_back(']');
+      return;
+    }
+    case rapidjson::kObjectType: {
+      out.push_back('{');
+      bool first = true;
+      for (const auto& m : v.GetObject()) {
+        if (!first) out.push_back(',');
+        first = false;
+        WriteString(Str(m.name), out);
+        out.push_back(':');
+        WriteValue(m.value, out);
+      }
+      out.push_back('}');
+      return;
+    }
+  }
+}
+
+}  // namespace
+
 std::string Write(const Value& v) {
-  rapidjson::StringBuffer buffer;
-  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
-  v.Accept(writer);
-  return std::string(buffer.GetString(), buffer.GetSize());
+  std::string out;
+  out.reserve(4096);
+  WriteValue(v, out);
+  return out;
 }
 
 Kind KindOf(const Value& v) {

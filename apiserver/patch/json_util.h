@@ -58,7 +58,8 @@ int Depth(const Value& v);
 inline std::string_view Str(const Value& v) { return {v.GetString(), v.GetStringLength()}; }
 // A non-owning string for lookups (RapidJSON refuses a null pointer, which an empty view may hold).
 inline rapidjson::GenericStringRef<char> Ref(std::string_view s) {
-  return rapidjson::GenericStringRef<char>(s.empty() ? "" : s.data(), static_cast<rapidjson::SizeType>(s.size()));
+  return rapidjson::GenericStringRef<char>(s.empty() ? "" : s.data(),
+                                           static_cast<rapidjson::SizeType>(s.size()));
 }
 // An owning string value allocated from `alloc`.
 inline Value MakeString(std::string_view s, Alloc& alloc) {

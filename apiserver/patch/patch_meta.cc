@@ -69,7 +69,8 @@ const std::unordered_map<std::string_view, FieldPatchTags>& TagTable() {
       {"k8s.io.api.policy.v1.PodDisruptionBudgetSpec.selector", {PatchStrategy::kReplace, false, ""}},
       {"k8s.io.api.policy.v1.PodDisruptionBudgetStatus.conditions", {kMerge, false, "type"}},
       // admissionregistration.k8s.io/v1
-      {"k8s.io.api.admissionregistration.v1.ValidatingWebhookConfiguration.Webhooks", {kMerge, false, "name"}},
+      {"k8s.io.api.admissionregistration.v1.ValidatingWebhookConfiguration.Webhooks",
+       {kMerge, false, "name"}},
       {"k8s.io.api.admissionregistration.v1.MutatingWebhookConfiguration.Webhooks", {kMerge, false, "name"}},
       {"k8s.io.api.admissionregistration.v1.ValidatingWebhook.matchConditions", {kMerge, false, "name"}},
       {"k8s.io.api.admissionregistration.v1.MutatingWebhook.matchConditions", {kMerge, false, "name"}},
@@ -81,22 +82,18 @@ const std::unordered_map<std::string_view, FieldPatchTags>& TagTable() {
 // lists): below them nothing is known, as for an unknown field.
 bool IsOpaque(const Descriptor* d) {
   static const auto* names = new std::unordered_set<std::string_view>{
-      "k8s.io.apimachinery.pkg.apis.meta.v1.Time",
-      "k8s.io.apimachinery.pkg.apis.meta.v1.MicroTime",
-      "k8s.io.apimachinery.pkg.apis.meta.v1.Duration",
-      "k8s.io.apimachinery.pkg.api.resource.Quantity",
-      "k8s.io.apimachinery.pkg.util.intstr.IntOrString",
-      "k8s.io.apimachinery.pkg.runtime.RawExtension",
-      "k8s.io.apimachinery.pkg.apis.meta.v1.FieldsV1",
-      "k8s.io.apimachinery.pkg.apis.meta.v1.Verbs",
-      "k8s.io.api.authentication.v1.ExtraValue",
-      "k8s.io.api.authorization.v1.ExtraValue",
+      "k8s.io.apimachinery.pkg.apis.meta.v1.Time",       "k8s.io.apimachinery.pkg.apis.meta.v1.MicroTime",
+      "k8s.io.apimachinery.pkg.apis.meta.v1.Duration",   "k8s.io.apimachinery.pkg.api.resource.Quantity",
+      "k8s.io.apimachinery.pkg.util.intstr.IntOrString", "k8s.io.apimachinery.pkg.runtime.RawExtension",
+      "k8s.io.apimachinery.pkg.apis.meta.v1.FieldsV1",   "k8s.io.apimachinery.pkg.apis.meta.v1.Verbs",
+      "k8s.io.api.authentication.v1.ExtraValue",         "k8s.io.api.authorization.v1.ExtraValue",
   };
   return names->count(d->full_name()) > 0;
 }
 
 bool IsInline(const FieldDescriptor* fd) {
-  return fd->type() == FieldDescriptor::TYPE_MESSAGE && fd->options().GetExtension(ck::api::go) == ck::api::INLINE;
+  return fd->type() == FieldDescriptor::TYPE_MESSAGE &&
+         fd->options().GetExtension(ck::api::go) == ck::api::INLINE;
 }
 
 // JSON name -> field of one message, INLINE members promoted (Go's embedded structs).

@@ -20,8 +20,8 @@ enum class PatchStrategy { kNone, kMerge, kReplace };
 // The struct tags of one field: `patchStrategy:"merge,retainKeys" patchMergeKey:"name"`.
 struct FieldPatchTags {
   PatchStrategy strategy = PatchStrategy::kNone;
-  bool retain_keys = false;     // "retainKeys" in patchStrategy (used by clients building patches)
-  std::string_view merge_key;   // "" for lists of scalars merged as sets (finalizers)
+  bool retain_keys = false;    // "retainKeys" in patchStrategy (used by clients building patches)
+  std::string_view merge_key;  // "" for lists of scalars merged as sets (finalizers)
 };
 
 // The tags of `field` ("k8s.io.api.core.v1.PodSpec.containers" -> {merge, "name"}), or nullptr
@@ -35,17 +35,17 @@ std::vector<std::string_view> TaggedFieldNames();
 std::string_view JsonName(const google::protobuf::FieldDescriptor* field);
 
 struct Schema {
-  const google::protobuf::Descriptor* message = nullptr;       // a JSON object of this message
+  const google::protobuf::Descriptor* message = nullptr;         // a JSON object of this message
   const google::protobuf::FieldDescriptor* map_value = nullptr;  // a map: each key holds this
   bool known() const { return message != nullptr || map_value != nullptr; }
 };
 
 // What the schema says about one key of an object.
 struct FieldMeta {
-  Schema schema;            // the value's schema; for a list, the schema of its elements
-  FieldPatchTags tags;      // empty for unknown keys and map entries
-  bool found = false;       // the key is a field of the message (or an entry of a map)
-  bool repeated = false;    // the field is a list
+  Schema schema;             // the value's schema; for a list, the schema of its elements
+  FieldPatchTags tags;       // empty for unknown keys and map entries
+  bool found = false;        // the key is a field of the message (or an entry of a map)
+  bool repeated = false;     // the field is a list
   std::string_view go_kind;  // reflect.Kind of the value (of the elements for a list): "struct", "string"...
 };
 

@@ -54,9 +54,11 @@ std::string ReadTestdata(const std::string& name) {
 // RFC 6902 JSON patch
 
 const Case kJsonPatchCases[] = {
-    {"add member", R"({"a":1})", R"([{"op":"add","path":"/b","value":{"c":[1]}}])", R"({"a":1,"b":{"c":[1]}})"},
+    {"add member", R"({"a":1})", R"([{"op":"add","path":"/b","value":{"c":[1]}}])",
+     R"({"a":1,"b":{"c":[1]}})"},
     {"add replaces a member", R"({"a":1})", R"([{"op":"add","path":"/a","value":2}])", R"({"a":2})"},
-    {"add inserts at index", R"({"l":[1,3]})", R"([{"op":"add","path":"/l/1","value":2}])", R"({"l":[1,2,3]})"},
+    {"add inserts at index", R"({"l":[1,3]})", R"([{"op":"add","path":"/l/1","value":2}])",
+     R"({"l":[1,2,3]})"},
     {"add at length appends", R"({"l":[1]})", R"([{"op":"add","path":"/l/1","value":2}])", R"({"l":[1,2]})"},
     {"add - appends", R"({"l":[1]})", R"([{"op":"add","path":"/l/-","value":{"x":null}}])",
      R"({"l":[1,{"x":null}]})"},
@@ -72,9 +74,10 @@ const Case kJsonPatchCases[] = {
     {"empty key", R"({})", R"([{"op":"add","path":"/","value":1}])", R"({"":1})"},
     {"remove member", R"({"a":1,"b":2})", R"([{"op":"remove","path":"/a"}])", R"({"b":2})"},
     {"remove element", R"({"l":[1,2,3]})", R"([{"op":"remove","path":"/l/1"}])", R"({"l":[1,3]})"},
-    {"remove last by negative index", R"({"l":[1,2,3]})", R"([{"op":"remove","path":"/l/-1"}])", R"({"l":[1,2]})"},
-    {"replace member", R"({"spec":{"replicas":3}})", R"([{"op":"replace","path":"/spec/replicas","value":5}])",
-     R"({"spec":{"replicas":5}})"},
+    {"remove last by negative index", R"({"l":[1,2,3]})", R"([{"op":"remove","path":"/l/-1"}])",
+     R"({"l":[1,2]})"},
+    {"replace member", R"({"spec":{"replicas":3}})",
+     R"([{"op":"replace","path":"/spec/replicas","value":5}])", R"({"spec":{"replicas":5}})"},
     {"replace element", R"({"l":["a","b"]})", R"([{"op":"replace","path":"/l/0","value":"z"}])",
      R"({"l":["z","b"]})"},
     {"replace of a missing key adds it (v4)", R"({"a":1})", R"([{"op":"replace","path":"/b","value":2}])",
@@ -84,7 +87,8 @@ const Case kJsonPatchCases[] = {
      R"([{"op":"replace","path":"","value":3}])", R"({"a":1})"},
     {"move member", R"({"a":{"b":1},"c":2})", R"([{"op":"move","from":"/a/b","path":"/d"}])",
      R"({"a":{},"c":2,"d":1})"},
-    {"move element", R"({"l":[1,2,3]})", R"([{"op":"move","from":"/l/0","path":"/l/-"}])", R"({"l":[2,3,1]})"},
+    {"move element", R"({"l":[1,2,3]})", R"([{"op":"move","from":"/l/0","path":"/l/-"}])",
+     R"({"l":[2,3,1]})"},
     {"copy member", R"({"a":{"b":[1]}})", R"([{"op":"copy","from":"/a","path":"/c"}])",
      R"({"a":{"b":[1]},"c":{"b":[1]}})"},
     {"copy from a missing key copies null (v4)", R"({"a":1})", R"([{"op":"copy","from":"/x","path":"/c"}])",
@@ -105,7 +109,8 @@ const Case kJsonPatchCases[] = {
     {"empty patch changes nothing", R"({"a":1})", "[]", R"({"a":1})"},
     {"first path segment is not checked (v4)", R"({"a":1})", R"([{"op":"add","path":"x/b","value":2}])",
      R"({"a":1,"b":2})"},
-    {"repeated keys: last wins", R"({"a":1})", R"([{"op":"add","path":"/a","value":2,"value":3}])", R"({"a":3})"},
+    {"repeated keys: last wins", R"({"a":1})", R"([{"op":"add","path":"/a","value":2,"value":3}])",
+     R"({"a":3})"},
 };
 
 TEST(JsonPatchTest, Table) {
@@ -166,8 +171,8 @@ const ErrorCase kJsonPatchErrors[] = {
      "replace operation failed to decode path: operation missing path field: missing value"},
     {"replace numeric path", R"({})", R"([{"op":"replace","path":1,"value":1}])", Code::kInvalid,
      "replace operation failed to decode path: json: cannot unmarshal number into Go value of type string"},
-    {"replace under a missing parent", R"({})", R"([{"op":"replace","path":"/a/b","value":1}])", Code::kInvalid,
-     "replace operation does not apply: doc is missing path: /a/b: missing value"},
+    {"replace under a missing parent", R"({})", R"([{"op":"replace","path":"/a/b","value":1}])",
+     Code::kInvalid, "replace operation does not apply: doc is missing path: /a/b: missing value"},
     {"replace past the end", R"({"l":[]})", R"([{"op":"replace","path":"/l/0","value":1}])", Code::kInvalid,
      "replace operation does not apply: doc is missing key: /l/0: missing value"},
     {"move without from", R"({})", R"([{"op":"move","path":"/a"}])", Code::kInvalid,
@@ -220,9 +225,10 @@ TEST(JsonPatchTest, CopiedBytesAreLimited) {
   Result<std::string> out = ApplyJsonPatch(doc, "[" + copy + "," + copy + "," + copy + "]");
   ASSERT_FALSE(out.ok());
   EXPECT_EQ(out.status().code(), Code::kInvalid);
-  EXPECT_EQ(out.status().message(),
-            "Unable to complete the copy, the accumulated size increase of copy is 3300006, exceeding the limit "
-            "3145728");
+  EXPECT_EQ(
+      out.status().message(),
+      "Unable to complete the copy, the accumulated size increase of copy is 3300006, exceeding the limit "
+      "3145728");
 }
 
 TEST(JsonPatchTest, DepthIsLimited) {
@@ -233,7 +239,8 @@ TEST(JsonPatchTest, DepthIsLimited) {
   for (int i = 0; i < 500; ++i) deep_path += "/a";
   Result<std::string> ok = ApplyJsonPatch(doc, R"([{"op":"copy","from":"/a","path":"/b"}])");
   ASSERT_TRUE(ok.ok()) << ok.status().ToString();
-  Result<std::string> deep = ApplyJsonPatch(doc, R"([{"op":"copy","from":"/a","path":")" + deep_path + R"("}])");
+  Result<std::string> deep =
+      ApplyJsonPatch(doc, R"([{"op":"copy","from":"/a","path":")" + deep_path + R"("}])");
   ASSERT_FALSE(deep.ok());
   EXPECT_EQ(deep.status().code(), Code::kInvalid);
   EXPECT_EQ(deep.status().message(), "exceeded max depth");
@@ -267,10 +274,12 @@ const Case kMergePatchCases[] = {
      R"({"metadata":{"labels":{"tier":null,"track":"stable"}},"spec":{"replicas":5}})",
      R"({"metadata":{"labels":{"app":"web","track":"stable"}},"spec":{"replicas":5}})"},
     {"lists are replaced", R"({"spec":{"containers":[{"name":"a","image":"x"},{"name":"b"}]}})",
-     R"({"spec":{"containers":[{"name":"a","image":"y"}]}})", R"({"spec":{"containers":[{"name":"a","image":"y"}]}})"},
+     R"({"spec":{"containers":[{"name":"a","image":"y"}]}})",
+     R"({"spec":{"containers":[{"name":"a","image":"y"}]}})"},
     {"nulls inside an added list are pruned from its objects (v4)", R"({})",
      R"({"a":[{"b":null,"c":1},null]})", R"({"a":[{"c":1},null]})"},
-    {"null current value counts as missing", R"({"a":null})", R"({"a":{"b":null,"c":1}})", R"({"a":{"c":1}})"},
+    {"null current value counts as missing", R"({"a":null})", R"({"a":{"b":null,"c":1}})",
+     R"({"a":{"c":1}})"},
     {"empty patch", R"({"a":1})", R"({})", R"({"a":1})"},
 };
 
@@ -347,7 +356,8 @@ const SmpCase kSmpCases[] = {
     {"finalizers merge as a set", kPod, R"({"metadata":{"finalizers":["a","b"]}})",
      R"({"metadata":{"finalizers":["b","c"]}})", R"({"metadata":{"finalizers":["a","b","c"]}})"},
     {"$deleteFromPrimitiveList/finalizers", kPod, R"({"metadata":{"finalizers":["a","b","c"]}})",
-     R"({"metadata":{"$deleteFromPrimitiveList/finalizers":["b","x"]}})", R"({"metadata":{"finalizers":["a","c"]}})"},
+     R"({"metadata":{"$deleteFromPrimitiveList/finalizers":["b","x"]}})",
+     R"({"metadata":{"finalizers":["a","c"]}})"},
     {"ownerReferences merge by uid", kPod,
      R"({"metadata":{"ownerReferences":[{"uid":"1","name":"rs-a"},{"uid":"2","name":"rs-b"}]}})",
      R"({"metadata":{"ownerReferences":[{"uid":"2","controller":true}]}})",
@@ -366,7 +376,8 @@ const SmpCase kSmpCases[] = {
      R"({"spec":{"selector":{"app":"web","tier":"fe"},"ports":[{"port":80,"targetPort":9090},{"port":443}]}})"},
     {"$retainKeys clears the Deployment strategy", kDeployment,
      R"({"spec":{"strategy":{"type":"RollingUpdate","rollingUpdate":{"maxSurge":1}}}})",
-     R"({"spec":{"strategy":{"$retainKeys":["type"],"type":"Recreate"}}})", R"({"spec":{"strategy":{"type":"Recreate"}}})"},
+     R"({"spec":{"strategy":{"$retainKeys":["type"],"type":"Recreate"}}})",
+     R"({"spec":{"strategy":{"type":"Recreate"}}})"},
     {"$retainKeys in a volume switches its source", kPod,
      R"({"spec":{"volumes":[{"name":"v","emptyDir":{}},{"name":"w","emptyDir":{}}]}})",
      R"({"spec":{"volumes":[{"$retainKeys":["configMap","name"],"name":"v","configMap":{"name":"cm"}}]}})",
@@ -378,7 +389,8 @@ const SmpCase kSmpCases[] = {
     {"$patch: replace at the top", kPod, R"({"metadata":{"name":"a"},"spec":{}})",
      R"({"$patch":"replace","metadata":{"name":"b"}})", R"({"metadata":{"name":"b"}})"},
     {"PDB selector has the replace strategy", kPdb, R"({"spec":{"selector":{"matchLabels":{"a":"1"}}}})",
-     R"({"spec":{"selector":{"matchLabels":{"b":"2"}}}})", R"({"spec":{"selector":{"matchLabels":{"b":"2"}}}})"},
+     R"({"spec":{"selector":{"matchLabels":{"b":"2"}}}})",
+     R"({"spec":{"selector":{"matchLabels":{"b":"2"}}}})"},
     {"$setElementOrder reorders the live list", kPod,
      R"({"spec":{"containers":[{"name":"a","image":"1"},{"name":"b","image":"2"}]}})",
      R"({"spec":{"$setElementOrder/containers":[{"name":"b"},{"name":"a"}]}})",
@@ -398,14 +410,14 @@ const SmpCase kSmpCases[] = {
      R"({"spec":{"nodeSelector":{"b":"1"},"initContainers":[{"name":"i","image":"x"}]}})"},
     {"a value of another type replaces", kPod, R"({"spec":{"hostname":{"x":1},"priority":5}})",
      R"({"spec":{"hostname":"h","priority":5.5}})", R"({"spec":{"hostname":"h","priority":5.5}})"},
-    {"unknown keys merge like a merge patch", kPod,
-     R"({"spec":{"x-extra":{"a":1,"l":[1,2]}},"kind":"Pod"})",
+    {"unknown keys merge like a merge patch", kPod, R"({"spec":{"x-extra":{"a":1,"l":[1,2]}},"kind":"Pod"})",
      R"({"spec":{"x-extra":{"b":2,"l":[3]}},"kind":"Pod"})",
      R"({"spec":{"x-extra":{"a":1,"b":2,"l":[3]}},"kind":"Pod"})"},
     {"no schema: lists are replaced", nullptr, R"({"spec":{"containers":[{"name":"a"}]}})",
      R"({"spec":{"containers":[{"name":"b"}]}})", R"({"spec":{"containers":[{"name":"b"}]}})"},
     {"null patch changes nothing", kPod, R"({"a":1})", "null", R"({"a":1})"},
-    {"webhooks merge by name", k8s::io::api::admissionregistration::v1::MutatingWebhookConfiguration::descriptor(),
+    {"webhooks merge by name",
+     k8s::io::api::admissionregistration::v1::MutatingWebhookConfiguration::descriptor(),
      R"({"webhooks":[{"name":"a.example.com","sideEffects":"None"},{"name":"b.example.com"}]})",
      R"({"webhooks":[{"name":"a.example.com","timeoutSeconds":5}]})",
      R"({"webhooks":[{"name":"a.example.com","sideEffects":"None","timeoutSeconds":5},{"name":"b.example.com"}]})"},
@@ -436,7 +448,8 @@ TEST(StrategicMergePatchTest, KubectlApplyDeployment) {
   EXPECT_EQ(JsonDiff(expected, *again), "");
 }
 
-const char kPodWithWeb[] = R"({"metadata":{"finalizers":["a"]},"spec":{"containers":[{"name":"web","image":"a"}]}})";
+const char kPodWithWeb[] =
+    R"({"metadata":{"finalizers":["a"]},"spec":{"containers":[{"name":"web","image":"a"}]}})";
 
 struct SmpErrorCase {
   const char* name;
@@ -448,7 +461,8 @@ struct SmpErrorCase {
 
 const SmpErrorCase kSmpErrors[] = {
     {"truncated", kPodWithWeb, R"({"spec":)", Code::kBadRequest, "unexpected end of JSON input"},
-    {"bad character", kPodWithWeb, R"({"spec" 1})", Code::kBadRequest, "invalid character '1' after object key"},
+    {"bad character", kPodWithWeb, R"({"spec" 1})", Code::kBadRequest,
+     "invalid character '1' after object key"},
     {"bad literal", kPodWithWeb, R"({"spec":nul})", Code::kBadRequest,
      "invalid character '}' in literal null (expecting 'l')"},
     {"list body", kPodWithWeb, R"([])", Code::kBadRequest,
@@ -484,15 +498,18 @@ const SmpErrorCase kSmpErrors[] = {
     {"patch list out of $setElementOrder", kPodWithWeb,
      R"({"spec":{"$setElementOrder/containers":[{"name":"web"}],"containers":[{"name":"x","image":"i"}]}})",
      Code::kInternal,
-     "the order in patch list:\n[map[image:i name:x]]\n doesn't match $setElementOrder list:\n[map[name:web]]"},
+     "the order in patch list:\n[map[image:i name:x]]\n doesn't match $setElementOrder "
+     "list:\n[map[name:web]]"},
     {"malformed $deleteFromPrimitiveList key", kPodWithWeb,
-     R"({"metadata":{"$deleteFromPrimitiveList":["a"]}})", Code::kBadRequest, "invalid patch format of primitive list"},
+     R"({"metadata":{"$deleteFromPrimitiveList":["a"]}})", Code::kBadRequest,
+     "invalid patch format of primitive list"},
     {"list element types differ", kPodWithWeb, R"({"metadata":{"finalizers":[1]}})", Code::kInternal,
      "list element types are not identical: [[a] [1]]"},
     {"lists of lists", R"({"metadata":{"finalizers":[["x"]]}})", R"({"metadata":{"finalizers":[["y"]]}})",
      Code::kInvalid, "lists of lists are not supported"},
     {"merge list of maps without a key", R"({"metadata":{"finalizers":[{"a":1}]}})",
-     R"({"metadata":{"finalizers":[{"b":1}]}})", Code::kInternal, "cannot merge lists without merge key for string"},
+     R"({"metadata":{"finalizers":[{"b":1}]}})", Code::kInternal,
+     "cannot merge lists without merge key for string"},
     {"malformed document", R"({)", R"({})", Code::kBadRequest, "invalid JSON document"},
 };
 
@@ -504,6 +521,59 @@ TEST(StrategicMergePatchTest, Errors) {
     EXPECT_EQ(out.status().code(), c.code) << out.status().ToString();
     EXPECT_EQ(out.status().message(), c.message);
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON reading and writing (shared by the three engines)
+
+TEST(JsonTextTest, WritesWhatItReads) {
+  // A merge patch of {} re-writes the document: escapes, UTF-8 and numbers survive.
+  const char* doc =
+      R"({"s":"a\"b\\c\n\t\u0001/\u00e9 é 😀","i":-9223372036854775808,"u":18446744073709551615,"f":1.5,"e":1e21,"z":0.0})";
+  Result<std::string> out = ApplyMergePatch(doc, "{}");
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(
+      *out,
+      R"({"s":"a\"b\\c\n\t\u0001/é é 😀","i":-9223372036854775808,"u":18446744073709551615,"f":1.5,"e":1e21,"z":0.0})");
+}
+
+TEST(JsonTextTest, GoDecoderFacts) {
+  // Repeated keys: the last one wins, at the first one's place.
+  Result<std::string> dup = ApplyMergePatch(R"({"a":1,"b":2,"a":{"x":3}})", "{}");
+  ASSERT_TRUE(dup.ok());
+  EXPECT_EQ(*dup, R"({"a":{"x":3},"b":2})");
+  // An escaped lone low surrogate decodes to U+FFFD, as in Go.
+  Result<std::string> lone = ApplyMergePatch(R"({"s":"\udc00x"})", "{}");
+  ASSERT_TRUE(lone.ok());
+  EXPECT_EQ(*lone, "{\"s\":\"\xEF\xBF\xBDx\"}");
+  // A number beyond float64, invalid UTF-8 and a raw NUL are malformed bodies.
+  const struct {
+    std::string body;
+    const char* message;
+  } kBad[] = {
+      {R"({"a":1e999})", "json: cannot unmarshal number 1e999 into Go value of type float64"},
+      {"{\"a\":\"\xC3\x28\"}", "invalid UTF-8 in string"},
+      {std::string("{\"a\":1}\0", 8), "invalid character '\\x00' looking for beginning of value"},
+  };
+  for (const auto& b : kBad) {
+    SCOPED_TRACE(b.message);
+    Result<std::string> out = ApplyStrategicMergePatch("{}", b.body, kPod);
+    ASSERT_FALSE(out.ok());
+    EXPECT_EQ(out.status().code(), Code::kBadRequest);
+    EXPECT_EQ(out.status().message(), b.message);
+  }
+}
+
+TEST(JsonTextTest, ErrorsPrintValuesLikeGo) {
+  Result<std::string> out = ApplyStrategicMergePatch(
+      kPodWithWeb,
+      R"({"spec":{"containers":[{"a":1000000.0,"b":0.5,"c":1e-7,"d":123456.0,"e":true,"f":null,"g":[1,"s",{"k":-2.5e30}]}]}})",
+      kPod);
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(
+      out.status().message(),
+      "map: map[a:1e+06 b:0.5 c:1e-07 d:123456 e:true f:<nil> g:[1 s map[k:-2.5e+30]]] does not contain "
+      "declared merge key: name");
 }
 
 // ---------------------------------------------------------------------------------------------

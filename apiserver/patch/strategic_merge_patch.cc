@@ -253,7 +253,8 @@ List MergeSortedSlice(List left, List right, Items server_order, std::string_vie
 Result<List> NormalizeElementOrder(List patch, List server_only, Items patch_order, Items server_order,
                                    std::string_view merge_key, Kind kind) {
   CK_ASSIGN_OR_RETURN(patch, NormalizeSliceOrder(std::move(patch), patch_order, merge_key, kind));
-  CK_ASSIGN_OR_RETURN(server_only, NormalizeSliceOrder(std::move(server_only), server_order, merge_key, kind));
+  CK_ASSIGN_OR_RETURN(server_only,
+                      NormalizeSliceOrder(std::move(server_only), server_order, merge_key, kind));
   return MergeSortedSlice(std::move(server_only), std::move(patch), server_order, merge_key, kind);
 }
 
@@ -356,8 +357,7 @@ class Merger {
         DiscardNulls(patch_v);
         bool keep = RemoveDirectives(patch_v);
         if (found == original.MemberEnd()) {
-          if (keep) original.AddMember(internal::MakeString(key, alloc_),
-                                       std::move(patch_v), alloc_);
+          if (keep) original.AddMember(internal::MakeString(key, alloc_), std::move(patch_v), alloc_);
         } else if (keep) {
           found->value = std::move(patch_v);
         } else {
@@ -377,7 +377,8 @@ class Merger {
       } else if (orig_v.IsArray()) {
         CK_ASSIGN_OR_RETURN(FieldMeta meta, LookupForSlice(schema, key));
         if (meta.tags.strategy == PatchStrategy::kMerge || is_delete_list) {
-          CK_ASSIGN_OR_RETURN(List merged, MergeSlice(TakeList(orig_v), TakeList(patch_v), meta, is_delete_list));
+          CK_ASSIGN_OR_RETURN(List merged,
+                              MergeSlice(TakeList(orig_v), TakeList(patch_v), meta, is_delete_list));
           Store(orig_v, std::move(merged));
         } else {
           orig_v = std::move(patch_v);
@@ -405,8 +406,7 @@ class Merger {
       if (item.IsObject() && !merge_key.empty()) {
         if (auto key = Find(item, merge_key); key != item.MemberEnd()) {
           Value o(rapidjson::kObjectType);
-          o.AddMember(internal::MakeString(merge_key, alloc_),
-                      Value(key->value, alloc_), alloc_);
+          o.AddMember(internal::MakeString(merge_key, alloc_), Value(key->value, alloc_), alloc_);
           out.push_back(std::move(o));
           continue;
         }
@@ -441,7 +441,8 @@ class Merger {
     };
     for (const auto& m : patch.GetObject()) {
       std::string_view k = Str(m.name);
-      if (m.value.IsNull() || HasPrefix(k, kDeleteFromPrimitiveListPrefix) || HasPrefix(k, kSetElementOrderPrefix)) {
+      if (m.value.IsNull() || HasPrefix(k, kDeleteFromPrimitiveListPrefix) ||
+          HasPrefix(k, kSetElementOrderPrefix)) {
         continue;
       }
       if (!listed(k)) return ErrBadPatchFormatForRetainKeys();
@@ -490,7 +491,8 @@ class Merger {
         RemoveDirectives(patch_it->value);
         merged = TakeList(patch_it->value);
       } else {
-        CK_ASSIGN_OR_RETURN(merged, MergeSliceHandler(TakeList(orig_it->value), TakeList(patch_it->value), meta));
+        CK_ASSIGN_OR_RETURN(merged,
+                            MergeSliceHandler(TakeList(orig_it->value), TakeList(patch_it->value), meta));
       }
       CK_ASSIGN_OR_RETURN(auto parts, Partition(std::move(merged), set_order, merge_key));
       if (!kind.ok()) return kind.status();
@@ -499,8 +501,7 @@ class Merger {
       if (found_patch) patch.EraseMember(patch_it);
       auto target = Find(original, key);
       if (target == original.MemberEnd()) {
-        original.AddMember(internal::MakeString(key, alloc_),
-                           Value(rapidjson::kArrayType), alloc_);
+        original.AddMember(internal::MakeString(key, alloc_), Value(rapidjson::kArrayType), alloc_);
         target = original.MemberEnd() - 1;
       }
       Store(target->value, std::move(both));
@@ -528,7 +529,8 @@ class Merger {
       if (is_delete_list) {  // deleteFromSlice
         List kept;
         for (Value& v : original) {
-          bool listed = std::any_of(patch.begin(), patch.end(), [&](const Value& d) { return GoEqual(d, v); });
+          bool listed =
+              std::any_of(patch.begin(), patch.end(), [&](const Value& d) { return GoEqual(d, v); });
           if (!listed) kept.push_back(std::move(v));
         }
         return kept;
@@ -549,8 +551,8 @@ class Merger {
       CK_RETURN_IF_ERROR(MergeSliceWithSpecialElements(&original, &patch, merge_key));
       server_order = OrderSnapshot(original, merge_key);
       patch_order = OrderSnapshot(patch, merge_key);
-      CK_ASSIGN_OR_RETURN(merged, MergeSliceWithoutSpecialElements(std::move(original), std::move(patch), merge_key,
-                                                                   meta.schema));
+      CK_ASSIGN_OR_RETURN(merged, MergeSliceWithoutSpecialElements(std::move(original), std::move(patch),
+                                                                   merge_key, meta.schema));
     }
     CK_ASSIGN_OR_RETURN(auto parts, Partition(std::move(merged), patch_order, merge_key));
     return NormalizeElementOrder(std::move(parts.first), std::move(parts.second), patch_order, server_order,
