@@ -510,13 +510,17 @@ class Connection final : public ConnBase {
           total += s.size();
         }
         if (streaming_) {
-          // The stream's reader must not be timed out; guard the write with our own watchdog.
-          watchdog_.expires_after(server_->options.write_timeout);
-          watchdog_.async_wait([this, self = shared_from_this()](beast::error_code wec) {
-            if (!wec) CloseSocket();
-          });
+          // The stream's reader must not be timed out; a watchdog that wakes a few times per
+          // write_timeout closes the connection if one write takes longer. (Arming a timer per
+          // write costs a timerfd_settime per event per watcher.)
+          write_started_ = std::chrono::steady_clock::now();
+          writing_ = true;
+          if (!stream_watchdog_) {
+            stream_watchdog_ = true;
+            asio::co_spawn(ex_, StreamWatchdog(), asio::detached);
+          }
           co_await asio::async_write(stream_, bufs, asio::redirect_error(asio::use_awaitable, ec));
-          watchdog_.cancel();
+          writing_ = false;
         } else {
           Lowest().expires_after(server_->options.write_timeout);
           co_await asio::async_write(stream_, bufs, asio::redirect_error(asio::use_awaitable, ec));
@@ -524,13 +528,33 @@ class Connection final : public ConnBase {
         buffered_ -= total;
         if (ec) {
           MarkClosed();
+          watchdog_.cancel();
           co_return;
         }
         continue;
       }
-      if (response_done_ || closed_) co_return;
+      if (response_done_ || closed_) {
+        watchdog_.cancel();  // ends StreamWatchdog now rather than at its next tick
+        co_return;
+      }
       wake_.expires_at(asio::steady_timer::time_point::max());
       co_await wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+  }
+
+  asio::awaitable<void> StreamWatchdog() {
+    auto self = shared_from_this();
+    beast::error_code ec;
+    const auto limit = server_->options.write_timeout;
+    const auto period = std::max<std::chrono::milliseconds>(limit / 4, std::chrono::milliseconds(50));
+    while (!closed_ && !response_done_) {
+      watchdog_.expires_after(period);
+      co_await watchdog_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      if (closed_ || response_done_) break;
+      if (writing_ && std::chrono::steady_clock::now() - write_started_ > limit) {
+        CloseSocket();
+        break;
+      }
     }
   }
 
@@ -615,6 +639,9 @@ class Connection final : public ConnBase {
   Reactor* reactor_;
   Stream stream_;
   asio::steady_timer watchdog_;
+  bool stream_watchdog_ = false;  // StreamWatchdog is running (I/O thread only)
+  bool writing_ = false;          // a stream write is in flight (I/O thread only)
+  std::chrono::steady_clock::time_point write_started_;
   beast::flat_buffer buffer_;
   std::string remote_;
   bool idle_ = false;

@@ -168,6 +168,68 @@ TEST(HttpServerTest, StreamProducerLearnsWhenClientGoesAway) {
   EXPECT_TRUE(testutil::WaitUntil([&] { return closed.load(); }, 5s));
 }
 
+TEST(HttpServerTest, StreamToAReaderThatStoppedIsClosedAfterWriteTimeout) {
+  std::promise<std::shared_ptr<ResponseWriter>> writer;
+  HttpServerOptions o = TlsOptions();
+  o.write_timeout = 400ms;
+  HttpServer server(o, [&](Request, std::shared_ptr<ResponseWriter> w) {
+    w->StartStream(200, {});
+    w->Write("first\n");
+    writer.set_value(w);
+  });
+  ASSERT_TRUE(server.Start().ok());
+  HttpClient client(ClientFor(server));
+  auto stream = client.Open({"GET", "/watch", {}, ""});
+  ASSERT_TRUE(stream.ok());
+  ASSERT_TRUE((*stream)->Next(5s).ok());
+  auto w = writer.get_future().get();
+  std::atomic<bool> closed{false};
+  w->OnClose([&] { closed = true; });
+  // The client reads nothing more: once the socket buffers are full a write stalls, and the
+  // watchdog closes the connection within about write_timeout.
+  const std::string chunk(1 << 20, 'x');
+  bool stopped = testutil::WaitUntil(
+      [&] {
+        if (!w->Closed() && w->BufferedBytes() < (64u << 20)) w->Write(chunk);
+        return closed.load();
+      },
+      10s, 20ms);
+  EXPECT_TRUE(stopped);
+  EXPECT_TRUE(w->Closed());
+}
+
+TEST(HttpServerTest, SlowButSteadyStreamIsNotTimedOut) {
+  std::promise<std::shared_ptr<ResponseWriter>> writer;
+  HttpServerOptions o = TlsOptions();
+  o.write_timeout = 300ms;
+  HttpServer server(o, [&](Request, std::shared_ptr<ResponseWriter> w) {
+    w->StartStream(200, {});
+    writer.set_value(w);
+  });
+  ASSERT_TRUE(server.Start().ok());
+  HttpClient client(ClientFor(server));
+  auto stream = client.Open({"GET", "/watch", {}, ""});
+  ASSERT_TRUE(stream.ok());
+  auto w = writer.get_future().get();
+  // Events arrive every 100 ms for 1.5 s (longer than several write timeouts): each is read.
+  std::string got;
+  std::thread producer([&] {
+    for (int i = 0; i < 15; ++i) {
+      w->Write("event " + std::to_string(i) + "\n");
+      std::this_thread::sleep_for(100ms);
+    }
+    w->Finish();
+  });
+  while (true) {
+    auto c = (*stream)->Next(5s);
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    if (!c->has_value()) break;
+    got += **c;
+  }
+  producer.join();
+  EXPECT_NE(got.find("event 14\n"), std::string::npos) << got;
+}
+
 TEST(HttpServerTest, NextTimesOutWithoutBreakingTheStream) {
   std::promise<std::shared_ptr<ResponseWriter>> writer;
   HttpServer server(TlsOptions(), [&](Request, std::shared_ptr<ResponseWriter> w) {

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -42,9 +43,13 @@ Subprocess::Subprocess(std::vector<std::string> argv, std::map<std::string, std:
   std::string out = dir_.File("stdout"), err = dir_.File("stderr");
   WriteFileOrDie(out, "");  // exist before the child starts, so readers never race its open()
   WriteFileOrDie(err, "");
+  const pid_t parent = getpid();
   pid_ = fork();
   CK_CHECK(pid_ >= 0) << "fork failed";
   if (pid_ == 0) {
+    // A test that aborts skips the destructor: the kernel then stops the child with it.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(1);
     int o = open(out.c_str(), O_WRONLY | O_APPEND);
     int e = open(err.c_str(), O_WRONLY | O_APPEND);
     dup2(o, 1);
