@@ -253,9 +253,27 @@ Result<Response> HttpClient::Do(const ClientRequest& request) {
       conn = std::move(c).value();
     }
     beast::error_code ec;
-    conn->Lowest().expires_after(options_.timeout);
+    // One deadline timer for the write and one for the read, instead of the stream's per-operation
+    // timeout: a large body arrives as hundreds of ~16 KiB TLS records, and re-arming a timer for
+    // each costs a timerfd_settime system call per record.
+    conn->Lowest().expires_never();
+    asio::steady_timer deadline(conn->ioc);
+    bool timed_out = false;
+    auto arm = [&] {
+      deadline.expires_after(options_.timeout);
+      deadline.async_wait([&](beast::error_code e) {
+        if (e) return;  // cancelled: the operation finished first
+        timed_out = true;
+        beast::error_code ignored;
+        conn->Lowest().socket().cancel(ignored);
+      });
+    };
+    arm();
     conn->With([&](auto& s) {
-      asio::async_write(s, asio::buffer(wire), [&](beast::error_code e, size_t) { ec = e; });
+      asio::async_write(s, asio::buffer(wire), [&](beast::error_code e, size_t) {
+        ec = e;
+        deadline.cancel();
+      });
       return 0;
     });
     conn->RunToCompletion();
@@ -263,13 +281,17 @@ Result<Response> HttpClient::Do(const ClientRequest& request) {
     parser.body_limit(options_.max_response_bytes);
     if (request.method == "HEAD") parser.skip(true);
     if (!ec) {
-      conn->Lowest().expires_after(options_.timeout);
+      arm();
       conn->With([&](auto& s) {
-        http::async_read(s, conn->buffer, parser, [&](beast::error_code e, size_t) { ec = e; });
+        http::async_read(s, conn->buffer, parser, [&](beast::error_code e, size_t) {
+          ec = e;
+          deadline.cancel();
+        });
         return 0;
       });
       conn->RunToCompletion();
     }
+    if (timed_out) ec = beast::error::timeout;
     if (ec) {
       // A pooled connection the server already closed: try once more on a fresh one.
       if (conn->reused && attempt == 0 && ec != beast::error::timeout) continue;

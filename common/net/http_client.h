@@ -26,7 +26,7 @@ struct HttpClientOptions {
   uint16_t port = 0;
   bool tls = true;
   TlsClientConfig tls_config;
-  std::chrono::milliseconds timeout{30'000};  // connect, and each read/write of Do()
+  std::chrono::milliseconds timeout{30'000};  // connect, sending a request, and reading its response (each)
   size_t max_idle_connections = 8;
   size_t max_response_bytes = 512 * 1024 * 1024;
 };

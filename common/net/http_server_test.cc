@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <future>
+#include <mutex>
 #include <thread>
 
 #include "common/net/http_client.h"
@@ -196,6 +197,35 @@ TEST(HttpServerTest, StreamToAReaderThatStoppedIsClosedAfterWriteTimeout) {
       10s, 20ms);
   EXPECT_TRUE(stopped);
   EXPECT_TRUE(w->Closed());
+}
+
+TEST(HttpServerTest, ClientDoTimesOutOnAServerThatDoesNotAnswer) {
+  std::mutex mu;
+  std::vector<std::shared_ptr<ResponseWriter>> held;
+  HttpServer server(TlsOptions(), [&](Request req, std::shared_ptr<ResponseWriter> w) {
+    if (req.path == "/hang") {
+      std::lock_guard<std::mutex> l(mu);
+      held.push_back(w);  // answered only at the end of the test
+      return;
+    }
+    w->Respond(200, {}, "ok");
+  });
+  ASSERT_TRUE(server.Start().ok());
+  HttpClientOptions o = ClientFor(server);
+  o.timeout = 300ms;
+  HttpClient client(o);
+  auto start = std::chrono::steady_clock::now();
+  auto r = client.Do({"GET", "/hang", {}, ""});
+  auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kTimeout) << r.status().ToString();
+  EXPECT_LT(took, 3s);
+  // The client is still usable: the next request opens a fresh connection.
+  auto ok = client.Do({"GET", "/fine", {}, ""});
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ok->body, "ok");
+  std::lock_guard<std::mutex> l(mu);
+  for (auto& w : held) w->Respond(200, {}, "late");
 }
 
 TEST(HttpServerTest, SlowButSteadyStreamIsNotTimedOut) {
