@@ -1175,6 +1175,9 @@ Result<std::string> ToTable(const ResourceInfo& resource,
     }
   }
   std::string api_version = resource.GroupVersion();
+  std::string partial_prefix = "{\"kind\":\"PartialObjectMetadata\",\"apiVersion\":";
+  AppendJsonString(&partial_prefix, options.api_version);
+  partial_prefix += ",\"metadata\":";
   for (const google::protobuf::Message* obj : objects) {
     CK_CHECK(obj != nullptr);
     if (obj->GetDescriptor()->full_name() != resource.proto_type) {
@@ -1202,15 +1205,19 @@ Result<std::string> ToTable(const ResourceInfo& resource,
         break;
       }
       case IncludeObject::kMetadata: {
-        metav1::PartialObjectMetadata partial;
+        // PartialObjectMetadata's JSON written around the object's own metadata, without copying
+        // the metadata into a PartialObjectMetadata message first (labels and annotations, such
+        // as kubectl's last-applied configuration, can be most of an object).
         const metav1::ObjectMeta* meta = MetadataOf(*obj);
-        if (meta != nullptr) *partial.mutable_metadata() = *meta;
-        api::EncodeOptions eo;
-        eo.kind = "PartialObjectMetadata";
-        eo.api_version = options.api_version;
-        auto json = api::ToJson(partial, eo);
-        if (!json.ok()) return Internal("table: encoding metadata: " + json.status().message());
-        out->mutable_object()->set_raw(std::move(json).value());
+        std::string* raw = out->mutable_object()->mutable_raw();
+        *raw = partial_prefix;
+        if (meta != nullptr) {
+          Status s = api::AppendJson(*meta, raw);
+          if (!s.ok()) return Internal("table: encoding metadata: " + s.message());
+        } else {
+          *raw += "{}";
+        }
+        *raw += '}';
         break;
       }
     }
