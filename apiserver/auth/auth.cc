@@ -42,12 +42,6 @@ Result<std::vector<std::string>> SplitCsv(std::string_view line) {
   return fields;
 }
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-  return s;
-}
-
 UserInfo Anonymous() {
   UserInfo u;
   u.name = std::string(kAnonymousUser);
@@ -103,7 +97,7 @@ Result<std::unique_ptr<Authenticator>> Authenticator::FromTokenCsv(std::string_v
   size_t pos = 0;
   while (pos < csv.size()) {
     size_t eol = csv.find('\n', pos);
-    std::string_view line = Trim(csv.substr(pos, eol == std::string_view::npos ? std::string_view::npos : eol - pos));
+    std::string_view line = TrimSpace(csv.substr(pos, eol == std::string_view::npos ? std::string_view::npos : eol - pos));
     pos = eol == std::string_view::npos ? csv.size() : eol + 1;
     ++line_no;
     if (line.empty() || line.front() == '#') continue;
@@ -115,15 +109,15 @@ Result<std::unique_ptr<Authenticator>> Authenticator::FromTokenCsv(std::string_v
       return Status(Code::kBadRequest, "token file " + where() + ": expected at least 3 columns (token,user,uid), got " +
                                            std::to_string(f->size()));
     }
-    std::string token(Trim((*f)[0]));
+    std::string token(TrimSpace((*f)[0]));
     if (token.empty()) return Status(Code::kBadRequest, "token file " + where() + ": empty token");
     UserInfo u;
-    u.name = std::string(Trim((*f)[1]));
-    u.uid = std::string(Trim((*f)[2]));
+    u.name = std::string(TrimSpace((*f)[1]));
+    u.uid = std::string(TrimSpace((*f)[2]));
     if (u.name.empty()) return Status(Code::kBadRequest, "token file " + where() + ": empty user name");
     for (size_t i = 3; i < f->size(); ++i) {
       for (std::string_view g : Split((*f)[i], ',')) {
-        g = Trim(g);
+        g = TrimSpace(g);
         if (!g.empty()) u.groups.emplace_back(g);
       }
     }
@@ -148,9 +142,9 @@ Result<UserInfo> Authenticator::Authenticate(const net::Request& request) const 
   std::string_view auth = request.headers.Get("Authorization");
   if (!auth.empty()) {
     // "Bearer <token>", the scheme case-insensitive, as upstream's bearertoken authenticator.
-    std::string_view s = Trim(auth);
+    std::string_view s = TrimSpace(auth);
     if (s.size() > 7 && (s.substr(0, 7) == "Bearer " || s.substr(0, 7) == "bearer ")) {
-      std::string_view token = Trim(s.substr(7));
+      std::string_view token = TrimSpace(s.substr(7));
       if (std::optional<UserInfo> u = LookupToken(token)) return *u;
       return Status(Code::kUnauthorized, "Unauthorized");
     }
@@ -185,7 +179,7 @@ Attributes AttributesOf(const UserInfo& user, const RequestInfo& info) {
 Result<std::unique_ptr<Authorizer>> NewAuthorizer(std::string_view modes) {
   std::vector<std::unique_ptr<Authorizer>> chain;
   for (std::string_view m : Split(modes, ',')) {
-    m = Trim(m);
+    m = TrimSpace(m);
     if (m == "AlwaysAllow") {
       chain.push_back(std::make_unique<ModeAuthorizer>(Decision::kAllow));
     } else if (m == "AlwaysDeny") {

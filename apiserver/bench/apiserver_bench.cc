@@ -165,7 +165,6 @@ int Main(int argc, char** argv) {
     std::mutex mu;
     std::vector<double> delays;
     std::vector<std::thread> readers;
-    std::atomic<int> done{0};
     // One reader thread per watcher, blocked in Next(): an event is timed when its bytes arrive.
     for (int i = 0; i < watchers; ++i) {
       readers.emplace_back([&, i] {
@@ -189,7 +188,6 @@ int Main(int argc, char** argv) {
         }
         std::lock_guard<std::mutex> l(mu);
         delays.insert(delays.end(), mine.begin(), mine.end());
-        ++done;
       });
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(500));

@@ -3,7 +3,6 @@
 #include <google/protobuf/descriptor.h>
 
 #include <algorithm>
-#include <charconv>
 #include <set>
 
 #include "apiserver/discovery/media_type.h"
@@ -44,13 +43,24 @@ bool IsMutating(std::string_view verb) {
   return verb == "create" || verb == "update" || verb == "patch" || verb == "delete" || verb == "deletecollection";
 }
 
-Result<int64_t> ParseInt(std::string_view s, std::string_view what) {
-  int64_t v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size()) {
-    return BadRequest("invalid " + std::string(what) + " \"" + std::string(s) + "\": must be an integer");
-  }
-  return v;
+// An integer query parameter; BadRequest naming it otherwise.
+Result<int64_t> IntParam(std::string_view s, std::string_view what) {
+  std::optional<int64_t> v = ParseInt(s);
+  if (!v) return BadRequest("invalid " + std::string(what) + " \"" + std::string(s) + "\": must be an integer");
+  return *v;
+}
+
+// The Table options of a request whose Accept asks for a Table (kubectl's human-readable output);
+// nullopt when it wants the object itself.
+Result<std::optional<discovery::TableOptions>> TableRequest(const net::Request& req, const net::Query& q,
+                                                           WallTime now) {
+  discovery::OutputFormat out = discovery::NegotiateOutput(req.headers.Get("Accept"));
+  if (out.kind != discovery::OutputKind::kTable) return std::optional<discovery::TableOptions>();
+  discovery::TableOptions to;
+  to.now = now;
+  to.api_version = out.api_version;
+  CK_ASSIGN_OR_RETURN(to.include_object, discovery::ParseIncludeObject(q.GetOr("includeObject", "")));
+  return std::optional<discovery::TableOptions>(std::move(to));
 }
 
 std::string EncodeObject(const ResourceInfo& r, const Message& m) {
@@ -93,7 +103,21 @@ ApiServer::ApiServer(ApiServerOptions options, store::Store* store, const Authen
       authz_(authz),
       clock_(clock),
       random_(random),
-      metrics_(metrics) {
+      metrics_(metrics),
+      recorder_(*metrics),
+      inflight_(&metrics->GaugeFamily(
+          "apiserver_current_inflight_requests",
+          "Maximal number of currently used inflight request limit of this apiserver per request kind in last second.",
+          {"request_kind"})),
+      longrunning_(&metrics->GaugeFamily("apiserver_longrunning_requests",
+                                         "Gauge of all active long-running apiserver requests broken out by verb, "
+                                         "group, version, resource, scope and component.",
+                                         {"verb", "group", "version", "resource", "subresource", "scope", "component"})),
+      watch_events_(&metrics->CounterFamily("apiserver_watch_events_total", "Number of events sent in watch clients",
+                                            {"group", "version", "kind"})),
+      storage_objects_(&metrics->GaugeFamily("apiserver_storage_objects",
+                                             "Number of stored objects at the time of last check split by kind.",
+                                             {"resource"})) {
   WatchCacheOptions wo;
   wo.clock = clock_;
   wo.bookmark_interval = options_.bookmark_interval;
@@ -273,9 +297,7 @@ void ApiServer::Handle(Call& c) {
       d.retry_after_seconds = 1;
       return Fail(c, TooManyRequests("Too many requests, please try again later."), &d);
     }
-    metrics_->GaugeFamily("apiserver_current_inflight_requests", "Maximal number of currently used inflight request limit of this apiserver per request kind in last second.", {"request_kind"})
-        .With({c.mutating ? "mutating" : "readOnly"})
-        .Inc();
+    inflight_->With({c.mutating ? "mutating" : "readOnly"}).Inc();
   }
   if (c.info.is_resource_request) {
     HandleResource(c);
@@ -284,9 +306,7 @@ void ApiServer::Handle(Call& c) {
   }
   if (!c.long_running) {
     (c.mutating ? inflight_mutating_ : inflight_readonly_).fetch_sub(1);
-    metrics_->GaugeFamily("apiserver_current_inflight_requests", "", {"request_kind"})
-        .With({c.mutating ? "mutating" : "readOnly"})
-        .Dec();
+    inflight_->With({c.mutating ? "mutating" : "readOnly"}).Dec();
   }
 }
 
@@ -295,7 +315,7 @@ void ApiServer::Finish(Call& c, int status, std::string body, std::string conten
   for (const std::string& w : c.warnings) h.Add("Warning", "299 - " + QuoteWarning(w));
   c.code = status;
   c.w->Respond(status, std::move(h), std::move(body));
-  RecordRequest(c.req, c.info, c.resource, c.user.name, status, clock_->Monotonic() - c.start, c.revision, *metrics_);
+  recorder_.Record(c.req, c.info, c.resource, c.user.name, status, clock_->Monotonic() - c.start, c.revision);
 }
 
 void ApiServer::Fail(Call& c, const Status& s, const ErrorDetails* details) {
@@ -304,7 +324,7 @@ void ApiServer::Fail(Call& c, const Status& s, const ErrorDetails* details) {
   int code = HttpStatusOf(s.code());
   c.code = code;
   c.w->Respond(code, std::move(h), StatusJson(s, details));
-  RecordRequest(c.req, c.info, c.resource, c.user.name, code, clock_->Monotonic() - c.start, c.revision, *metrics_);
+  recorder_.Record(c.req, c.info, c.resource, c.user.name, code, clock_->Monotonic() - c.start, c.revision);
 }
 
 // ---- non-resource paths --------------------------------------------------------------------------
@@ -323,14 +343,14 @@ void ApiServer::HandleNonResource(Call& c) {
     if (!r->etag.empty() && c.req.headers.Get("If-None-Match") == r->etag) {
       c.code = 304;
       c.w->Respond(304, net::Headers{{"ETag", std::string(r->etag)}}, "");
-      RecordRequest(c.req, c.info, nullptr, c.user.name, 304, clock_->Monotonic() - c.start, 0, *metrics_);
+      recorder_.Record(c.req, c.info, nullptr, c.user.name, 304, clock_->Monotonic() - c.start, 0);
       return;
     }
     net::Headers h{{"Content-Type", std::string(r->content_type)}, {"Cache-Control", "no-cache, private"}};
     if (!r->etag.empty()) h.Add("ETag", std::string(r->etag));
     c.code = 200;
     c.w->Respond(200, std::move(h), *r->body);
-    RecordRequest(c.req, c.info, nullptr, c.user.name, 200, clock_->Monotonic() - c.start, 0, *metrics_);
+    recorder_.Record(c.req, c.info, nullptr, c.user.name, 200, clock_->Monotonic() - c.start, 0);
     return;
   }
   if (path == "/openapi/v3" || path.starts_with("/openapi/v3/")) {
@@ -342,7 +362,7 @@ void ApiServer::HandleNonResource(Call& c) {
     for (auto& [k, v] : r->headers) h.Add(k, v);
     c.code = r->status;
     c.w->Respond(r->status, std::move(h), r->body ? *r->body : std::string());
-    RecordRequest(c.req, c.info, nullptr, c.user.name, r->status, clock_->Monotonic() - c.start, 0, *metrics_);
+    recorder_.Record(c.req, c.info, nullptr, c.user.name, r->status, clock_->Monotonic() - c.start, 0);
     return;
   }
   Fail(c, NotFound("the server could not find the requested resource"));
@@ -419,11 +439,11 @@ Result<Selectors> ParseSelectors(const net::Query& q, const ResourceInfo& r) {
   return s;
 }
 
-ObjectFilter FilterOf(const Selectors& s, const ResourceInfo& r) {
+ObjectFilter FilterOf(const Selectors& s) {
   if (s.labels.Empty() && s.fields.Empty()) return nullptr;
-  return [s, &r](const CachedObject& o) {
+  return [s](const CachedObject& o) {
     if (!s.labels.Empty() && !s.labels.Matches(o.meta().labels())) return false;
-    if (!s.fields.Empty() && !s.fields.Matches(FieldSetOf(r, o.object()))) return false;
+    if (!s.fields.Empty() && !s.fields.Matches(FieldSetOf(o.object(), s.fields))) return false;
     return true;
   };
 }
@@ -458,8 +478,10 @@ Result<bool> DryRunOf(const net::Query& q) {
 
 }  // namespace
 
+namespace {
+
 // Decodes a request body of the resource's kind (or `type` for subresources) into `out`.
-static Status DecodeBody(const net::Request& req, const net::Query& q, std::string_view expect_kind,
+Status DecodeBody(const net::Request& req, const net::Query& q, std::string_view expect_kind,
                          std::string_view expect_api_version, Message* out, std::vector<std::string>* warnings) {
   std::string type = BodyType(req);
   api::TypeMeta tm;
@@ -500,20 +522,18 @@ static Status DecodeBody(const net::Request& req, const net::Query& q, std::stri
   return Status::Ok();
 }
 
+}  // namespace
+
 void ApiServer::Get(Call& c) {
   const ResourceInfo& r = *c.resource;
   ErrorDetails d;
   Result<std::shared_ptr<const Message>> obj = registry_->Get(r, NamespaceOf(c.info, r), c.info.name, &d);
   if (!obj.ok()) return Fail(c, obj.status(), &d);
   c.revision = ParseRevision(MetaOf(**obj).resourceversion());
-  discovery::OutputFormat out = discovery::NegotiateOutput(c.req.headers.Get("Accept"));
-  if (out.kind == discovery::OutputKind::kTable) {
-    discovery::TableOptions to;
-    to.now = clock_->Now();
-    to.api_version = out.api_version;
-    Result<discovery::IncludeObject> inc = discovery::ParseIncludeObject(c.query.GetOr("includeObject", ""));
-    if (!inc.ok()) return Fail(c, inc.status());
-    to.include_object = *inc;
+  Result<std::optional<discovery::TableOptions>> table = TableRequest(c.req, c.query, clock_->Now());
+  if (!table.ok()) return Fail(c, table.status());
+  if (*table) {
+    discovery::TableOptions& to = **table;
     to.resource_version = MetaOf(**obj).resourceversion();
     Result<std::string> t = discovery::ToTable(r, {obj->get()}, to);
     if (!t.ok()) return Fail(c, t.status());
@@ -528,14 +548,14 @@ void ApiServer::List(Call& c) {
   if (!sel.ok()) return Fail(c, sel.status());
   int64_t limit = 0;
   if (auto l = c.query.Get("limit"); l && !l->empty()) {
-    Result<int64_t> v = ParseInt(*l, "limit");
+    Result<int64_t> v = IntParam(*l, "limit");
     if (!v.ok()) return Fail(c, v.status());
     limit = std::max<int64_t>(0, *v);
   }
   std::string prefix = StoragePrefix(r, NamespaceOf(c.info, r));
   std::string after;
   if (auto token = c.query.Get("continue"); token && !token->empty()) {
-    Result<ContinueToken> t = DecodeContinue(*token, prefix);
+    Result<ContinueToken> t = DecodeContinue(*token);
     if (!t.ok()) return Fail(c, t.status());
     if (t->revision < cache_->oldest_resumable_revision()) {
       return Fail(c, Gone("The provided continue parameter is too old to display a consistent list result. You can start "
@@ -552,26 +572,22 @@ void ApiServer::List(Call& c) {
     Status s = cache_->Sync();
     if (!s.ok()) return Fail(c, s);
   } else if (rv != "0") {
-    Result<int64_t> n = ParseInt(rv, "resourceVersion");
+    Result<int64_t> n = IntParam(rv, "resourceVersion");
     if (!n.ok()) return Fail(c, n.status());
     Status s = cache_->WaitFor(*n, std::chrono::seconds(3));
     if (!s.ok()) return Fail(c, Timeout("Too large resource version: " + std::string(rv) + ", current: " +
                                         std::to_string(cache_->revision())));
   }
-  WatchCache::ListResult lr = cache_->List(prefix, FilterOf(*sel, r), limit, after);
+  WatchCache::ListResult lr = cache_->List(prefix, FilterOf(*sel), limit, after);
   c.revision = lr.revision;
   std::string cont;
   if (lr.more && !lr.objects.empty()) {
     cont = EncodeContinue(lr.revision, std::string_view(lr.objects.back()->key()).substr(prefix.size()));
   }
-  discovery::OutputFormat out = discovery::NegotiateOutput(c.req.headers.Get("Accept"));
-  if (out.kind == discovery::OutputKind::kTable) {
-    discovery::TableOptions to;
-    to.now = clock_->Now();
-    to.api_version = out.api_version;
-    Result<discovery::IncludeObject> inc = discovery::ParseIncludeObject(c.query.GetOr("includeObject", ""));
-    if (!inc.ok()) return Fail(c, inc.status());
-    to.include_object = *inc;
+  Result<std::optional<discovery::TableOptions>> table = TableRequest(c.req, c.query, clock_->Now());
+  if (!table.ok()) return Fail(c, table.status());
+  if (*table) {
+    discovery::TableOptions& to = **table;
     to.resource_version = std::to_string(lr.revision);
     to.continue_token = cont;
     std::vector<const Message*> objs;
@@ -613,18 +629,15 @@ void ApiServer::Watch(Call& c) {
   if (!sel.ok()) return Fail(c, sel.status());
   // A watch on one object (GET .../pods/x?watch=1) is a watch with metadata.name=x.
   if (!c.info.name.empty()) {
-    api::FieldSelector only = api::FieldSelector::OneTermEqual("metadata.name", c.info.name);
-    for (const auto& t : sel->fields.terms()) {
-      if (t.field != "metadata.name") only = api::FieldSelector::OneTermEqual("metadata.name", c.info.name);
-    }
+    std::string only = api::FieldSelector::OneTermEqual("metadata.name", c.info.name).String();
     Result<api::FieldSelector> merged =
-        api::FieldSelector::Parse(sel->fields.Empty() ? only.String() : sel->fields.String() + "," + only.String());
+        api::FieldSelector::Parse(sel->fields.Empty() ? only : sel->fields.String() + "," + only);
     if (!merged.ok()) return Fail(c, merged.status());
     sel->fields = std::move(*merged);
   }
   Duration timeout = Duration::max();
   if (auto t = c.query.Get("timeoutSeconds"); t && !t->empty()) {
-    Result<int64_t> v = ParseInt(*t, "timeoutSeconds");
+    Result<int64_t> v = IntParam(*t, "timeoutSeconds");
     if (!v.ok()) return Fail(c, v.status());
     if (*v > 0) timeout = std::chrono::seconds(*v);
   }
@@ -640,25 +653,20 @@ void ApiServer::Watch(Call& c) {
   }
   CacheWatchOptions wo;
   wo.prefix = StoragePrefix(r, NamespaceOf(c.info, r));
-  wo.filter = FilterOf(*sel, r);
+  wo.filter = FilterOf(*sel);
   wo.bookmarks = c.query.GetOr("allowWatchBookmarks", "") == "true";
   std::string_view rv = c.query.GetOr("resourceVersion", "");
   if (rv.empty() || rv == "0") {
     wo.send_initial = true;
   } else {
-    Result<int64_t> n = ParseInt(rv, "resourceVersion");
+    Result<int64_t> n = IntParam(rv, "resourceVersion");
     if (!n.ok()) return Fail(c, n.status());
     wo.from_revision = *n;
   }
-  discovery::OutputFormat out = discovery::NegotiateOutput(c.req.headers.Get("Accept"));
-  bool table = out.kind == discovery::OutputKind::kTable;
-  discovery::TableOptions to;
-  to.api_version = out.api_version;
-  if (table) {
-    Result<discovery::IncludeObject> inc = discovery::ParseIncludeObject(c.query.GetOr("includeObject", ""));
-    if (!inc.ok()) return Fail(c, inc.status());
-    to.include_object = *inc;
-  }
+  Result<std::optional<discovery::TableOptions>> table_request = TableRequest(c.req, c.query, clock_->Now());
+  if (!table_request.ok()) return Fail(c, table_request.status());
+  bool table = table_request->has_value();
+  discovery::TableOptions to = table ? **table_request : discovery::TableOptions();
 
   auto aw = std::make_shared<ActiveWatch>();
   aw->writer = c.w;
@@ -666,11 +674,9 @@ void ApiServer::Watch(Call& c) {
   if (timeout != Duration::max()) aw->deadline = clock_->Monotonic() + timeout;
   c.w->StartStream(200, net::Headers{{"Content-Type", std::string(kJson)}, {"Cache-Control", "no-cache, private"}});
   c.code = 200;
-  RecordRequest(c.req, c.info, c.resource, c.user.name, 200, clock_->Monotonic() - c.start, 0, *metrics_);
+  recorder_.Record(c.req, c.info, c.resource, c.user.name, 200, clock_->Monotonic() - c.start, 0);
 
-  auto& events_total = metrics_->CounterFamily("apiserver_watch_events_total", "Number of events sent in watch clients",
-                                                {"group", "version", "kind"});
-  metrics::Counter* events = &events_total.With({r.group, r.version, r.kind});
+  metrics::Counter* events = &watch_events_->With({r.group, r.version, r.kind});
   std::weak_ptr<ActiveWatch> weak = aw;
   auto first_table = std::make_shared<bool>(true);
   const ResourceInfo* rp = &r;
@@ -728,11 +734,6 @@ void ApiServer::Watch(Call& c) {
     return;
   }
   aw->watch = std::move(*cw);
-  auto& longrunning = metrics_->GaugeFamily("apiserver_longrunning_requests",
-                                            "Gauge of all active long-running apiserver requests broken out by verb, "
-                                            "group, version, resource, scope and component.",
-                                            {"verb", "group", "version", "resource", "subresource", "scope", "component"});
-  longrunning.With({"WATCH", r.group, r.version, r.resource, "", r.namespaced && !c.info.namespace_.empty() ? "namespace" : "cluster", "apiserver"}).Inc();
   {
     std::lock_guard<std::mutex> l(watches_mu_);
     if (stopping_) {
@@ -744,14 +745,11 @@ void ApiServer::Watch(Call& c) {
     ++watches_per_user_[aw->user];
   }
   std::string scope = r.namespaced && !c.info.namespace_.empty() ? "namespace" : "cluster";
-  metrics::Registry* metrics = metrics_;
-  std::string group = r.group, version = r.version, resource = r.resource;
-  c.w->OnClose([this, weak, metrics, group, version, resource, scope] {
+  metrics::Gauge* longrunning = &longrunning_->With({"WATCH", r.group, r.version, r.resource, "", scope, "apiserver"});
+  longrunning->Inc();
+  c.w->OnClose([this, weak, longrunning] {
     if (auto a = weak.lock()) a->ended = true;
-    metrics->GaugeFamily("apiserver_longrunning_requests", "",
-                         {"verb", "group", "version", "resource", "subresource", "scope", "component"})
-        .With({"WATCH", group, version, resource, "", scope, "apiserver"})
-        .Dec();
+    longrunning->Dec();
     watches_cv_.notify_all();
   });
 }
@@ -790,8 +788,7 @@ void ApiServer::ReaperLoop() {
 }
 
 void ApiServer::UpdateStorageGauges() {
-  auto& g = metrics_->GaugeFamily("apiserver_storage_objects", "Number of stored objects at the time of last check split by kind.",
-                                  {"resource"});
+  auto& g = *storage_objects_;
   for (const ResourceInfo& r : AllResources()) {
     if (r.storage_prefix.empty()) continue;
     // Two resources may share a prefix (events); each counts it once.
@@ -882,7 +879,7 @@ Result<PatchType> PatchTypeOf(const net::Request& req) {
 }
 
 // Applies a patch to the JSON of `current` and decodes the result into `out`.
-Status ApplyPatch(PatchType type, std::string_view patch_body, const ResourceInfo& r, const Message& current,
+Status ApplyPatch(PatchType type, std::string_view patch_body, const Message& current,
                   std::string_view kind, std::string_view api_version, api::FieldValidation fv, Message* out,
                   std::vector<std::string>* warnings) {
   Result<std::string> cur = api::ToJson(current, {kind, api_version});
@@ -908,7 +905,6 @@ Status ApplyPatch(PatchType type, std::string_view patch_body, const ResourceInf
     }
   }
   if (!patched.ok()) return patched.status();
-  (void)r;
   out->Clear();
   api::DecodeOptions o;
   o.field_validation = fv;
@@ -950,7 +946,7 @@ void ApiServer::Patch(Call& c) {
         warnings.clear();
         std::unique_ptr<Message> next(obj->New());
         std::string rv = MetaOf(*obj).resourceversion();
-        CK_RETURN_IF_ERROR(ApplyPatch(*type, c.req.body, r, *obj, r.kind, r.GroupVersion(), *fv, next.get(), &warnings));
+        CK_RETURN_IF_ERROR(ApplyPatch(*type, c.req.body, *obj, r.kind, r.GroupVersion(), *fv, next.get(), &warnings));
         const metav1::ObjectMeta& m = MetaOf(*next);
         if (m.name() != c.info.name) {
           return Invalid("metadata.name: Invalid value: \"" + m.name() + "\": field is immutable");
@@ -1013,7 +1009,7 @@ Result<DeleteOptions> DeleteOptionsOf(const net::Request& req, const net::Query&
     o.dry_run = true;
   }
   if (auto g = q.Get("gracePeriodSeconds"); g && !g->empty()) {
-    CK_ASSIGN_OR_RETURN(int64_t v, ParseInt(*g, "gracePeriodSeconds"));
+    CK_ASSIGN_OR_RETURN(int64_t v, IntParam(*g, "gracePeriodSeconds"));
     o.grace_period_seconds = v;
   }
   if (auto p = q.Get("propagationPolicy"); p && !p->empty()) o.propagation_policy = std::string(*p);
@@ -1060,7 +1056,7 @@ void ApiServer::DeleteCollection(Call& c) {
   Status s = cache_->Sync();
   if (!s.ok()) return Fail(c, s);
   std::string ns = NamespaceOf(c.info, r);
-  WatchCache::ListResult lr = cache_->List(StoragePrefix(r, ns), FilterOf(*sel, r), 0);
+  WatchCache::ListResult lr = cache_->List(StoragePrefix(r, ns), FilterOf(*sel), 0);
   std::string items;
   for (const ObjectPtr& obj : lr.objects) {
     ErrorDetails d;
@@ -1175,7 +1171,7 @@ void ApiServer::Scale(Call& c) {
         autoscalingv1::Scale current = ScaleOf(*obj);
         autoscalingv1::Scale desired;
         if (ptype) {
-          CK_RETURN_IF_ERROR(ApplyPatch(*ptype, c.req.body, r, current, kind, gv, *fv, &desired, &c.warnings));
+          CK_RETURN_IF_ERROR(ApplyPatch(*ptype, c.req.body, current, kind, gv, *fv, &desired, &c.warnings));
         } else {
           desired = put;
         }

@@ -27,6 +27,7 @@
 #include "apiserver/discovery/discovery.h"
 #include "apiserver/discovery/openapi.h"
 #include "apiserver/registry.h"
+#include "apiserver/server/wire.h"
 #include "apiserver/watch_cache.h"
 #include "common/base/clock.h"
 #include "common/base/random.h"
@@ -108,6 +109,11 @@ class ApiServer {
   Clock* clock_;
   Random* random_;
   metrics::Registry* metrics_;
+  RequestRecorder recorder_;
+  metrics::Family<metrics::Gauge>* inflight_;
+  metrics::Family<metrics::Gauge>* longrunning_;
+  metrics::Family<metrics::Counter>* watch_events_;
+  metrics::Family<metrics::Gauge>* storage_objects_;
   std::unique_ptr<WatchCache> cache_;
   std::unique_ptr<Registry> registry_;
   std::unique_ptr<allocation::ServiceAllocator> allocator_;

@@ -95,11 +95,11 @@ Status CheckFieldSelector(const ResourceInfo& resource, const api::FieldSelector
   return Status::Ok();
 }
 
-std::map<std::string, std::string> FieldSetOf(const ResourceInfo& resource, const Message& object) {
+std::map<std::string, std::string> FieldSetOf(const Message& object, const api::FieldSelector& selector) {
   std::map<std::string, std::string> set;
-  set["metadata.name"] = ValueAt(object, "metadata.name");
-  set["metadata.namespace"] = ValueAt(object, "metadata.namespace");
-  for (const std::string& f : SelectableFields(resource)) set[f] = ValueAt(object, f);
+  for (const api::FieldSelector::Term& t : selector.terms()) {
+    if (!set.count(t.field)) set.emplace(t.field, ValueAt(object, t.field));
+  }
   return set;
 }
 

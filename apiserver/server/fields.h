@@ -22,7 +22,8 @@ const std::vector<std::string>& SelectableFields(const ResourceInfo& resource);
 // BadRequest `field label not supported: <field>` for a selector naming another field.
 Status CheckFieldSelector(const ResourceInfo& resource, const api::FieldSelector& selector);
 
-// The field set of an object, for FieldSelector::Matches.
-std::map<std::string, std::string> FieldSetOf(const ResourceInfo& resource, const google::protobuf::Message& object);
-
+// The values of the fields `selector` names, for FieldSelector::Matches (the selector has passed
+// CheckFieldSelector). Only those fields are read: this runs for every object a list filters.
+std::map<std::string, std::string> FieldSetOf(const google::protobuf::Message& object,
+                                              const api::FieldSelector& selector);
 }  // namespace ck::apiserver

@@ -4,10 +4,27 @@
 #include <charconv>
 #include <cstdio>
 
+#include <simdjson.h>
+
 #include "common/base/log.h"
 #include "common/base/strings.h"
 
 namespace ck::apiserver {
+
+namespace {
+
+// Appends `"key":"value"` to a JSON object being written, with a comma unless it is the first
+// member; empty values are left out (omitempty).
+void Member(std::string& out, bool& first, std::string_view key, std::string_view value) {
+  if (value.empty()) return;
+  if (!first) out += ',';
+  first = false;
+  AppendJsonString(out, key);
+  out += ':';
+  AppendJsonString(out, value);
+}
+
+}  // namespace
 
 std::string StatusJson(const Status& status, const ErrorDetails* details) {
   std::string out = R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":)";
@@ -19,37 +36,20 @@ std::string StatusJson(const Status& status, const ErrorDetails* details) {
   if (has_details) {
     out += ",\"details\":{";
     bool first = true;
-    auto member = [&](std::string_view k, std::string_view v) {
-      if (v.empty()) return;
-      if (!first) out += ',';
-      first = false;
-      AppendJsonString(out, k);
-      out += ':';
-      AppendJsonString(out, v);
-    };
-    member("name", details->name);
-    member("group", details->group);
-    member("kind", details->kind);
+    Member(out, first, "name", details->name);
+    Member(out, first, "group", details->group);
+    Member(out, first, "kind", details->kind);
     if (!details->causes.empty()) {
       if (!first) out += ',';
       first = false;
       out += "\"causes\":[";
       for (size_t i = 0; i < details->causes.size(); ++i) {
         const StatusCause& c = details->causes[i];
-        if (i) out += ',';
-        out += '{';
-        bool f2 = true;
-        auto m2 = [&](std::string_view k, std::string_view v) {
-          if (v.empty()) return;
-          if (!f2) out += ',';
-          f2 = false;
-          AppendJsonString(out, k);
-          out += ':';
-          AppendJsonString(out, v);
-        };
-        m2("reason", c.reason);
-        m2("message", c.message);
-        m2("field", c.field);
+        out += i ? ",{" : "{";
+        bool first_field = true;
+        Member(out, first_field, "reason", c.reason);
+        Member(out, first_field, "message", c.message);
+        Member(out, first_field, "field", c.field);
         out += '}';
       }
       out += ']';
@@ -69,14 +69,10 @@ std::string SuccessStatusJson(std::string_view name, std::string_view group, std
   if (!name.empty() || !kind.empty()) {
     out += ",\"details\":{";
     bool first = true;
-    for (auto [k, v] : {std::pair<std::string_view, std::string_view>{"name", name}, {"group", group}, {"kind", kind}, {"uid", uid}}) {
-      if (v.empty()) continue;
-      if (!first) out += ',';
-      first = false;
-      AppendJsonString(out, k);
-      out += ':';
-      AppendJsonString(out, v);
-    }
+    Member(out, first, "name", name);
+    Member(out, first, "group", group);
+    Member(out, first, "kind", kind);
+    Member(out, first, "uid", uid);
     out += '}';
   }
   out += '}';
@@ -97,61 +93,7 @@ std::string QuoteWarning(std::string_view text) {
   return out;
 }
 
-int64_t ParseRevision(std::string_view rv) {
-  int64_t v = 0;
-  auto [p, ec] = std::from_chars(rv.data(), rv.data() + rv.size(), v);
-  return ec == std::errc() && p == rv.data() + rv.size() ? v : 0;
-}
-
-namespace {
-constexpr std::string_view kB64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-}
-
-std::string Base64Encode(std::string_view in) {
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    uint32_t v = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8) | uint8_t(in[i + 2]);
-    out += kB64[v >> 18];
-    out += kB64[(v >> 12) & 63];
-    out += kB64[(v >> 6) & 63];
-    out += kB64[v & 63];
-  }
-  if (i < in.size()) {
-    uint32_t v = uint8_t(in[i]) << 16;
-    if (i + 1 < in.size()) v |= uint8_t(in[i + 1]) << 8;
-    out += kB64[v >> 18];
-    out += kB64[(v >> 12) & 63];
-    out += i + 1 < in.size() ? kB64[(v >> 6) & 63] : '=';
-    out += '=';
-  }
-  return out;
-}
-
-std::optional<std::string> Base64Decode(std::string_view in) {
-  std::string out;
-  uint32_t acc = 0;
-  int bits = 0;
-  size_t pad = 0;
-  for (char c : in) {
-    if (c == '=') {
-      ++pad;
-      continue;
-    }
-    if (pad) return std::nullopt;
-    size_t k = kB64.find(c);
-    if (k == std::string_view::npos) return std::nullopt;
-    acc = (acc << 6) | uint32_t(k);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += char((acc >> bits) & 0xff);
-    }
-  }
-  if (pad > 2 || (in.size() % 4) != 0) return std::nullopt;
-  return out;
-}
+int64_t ParseRevision(std::string_view rv) { return ParseInt(rv).value_or(0); }
 
 std::string EncodeContinue(int64_t revision, std::string_view last_key) {
   std::string json = "{\"v\":\"meta.k8s.io/v1\",\"rv\":" + std::to_string(revision) + ",\"start\":";
@@ -163,86 +105,53 @@ std::string EncodeContinue(int64_t revision, std::string_view last_key) {
   return Base64Encode(json);
 }
 
-Result<ContinueToken> DecodeContinue(std::string_view token, std::string_view prefix) {
-  (void)prefix;
+Result<ContinueToken> DecodeContinue(std::string_view token) {
   auto bad = [](std::string_view why) { return BadRequest("continue key is not valid: " + std::string(why)); };
-  std::optional<std::string> json = Base64Decode(token);
-  if (!json) return bad("illegal base64 data");
-  // The token is ours: {"v":"meta.k8s.io/v1","rv":N,"start":"..."}; read it back strictly.
-  std::string_view s = *json;
-  constexpr std::string_view kHead = "{\"v\":\"meta.k8s.io/v1\",\"rv\":";
-  if (!s.starts_with(kHead)) return bad("incorrect encoded start resourceVersion (version meta.k8s.io/v1)");
-  s.remove_prefix(kHead.size());
-  ContinueToken t;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), t.revision);
-  if (ec != std::errc() || t.revision <= 0) return bad("incorrect encoded start resourceVersion");
-  s.remove_prefix(p - s.data());
-  constexpr std::string_view kStart = ",\"start\":\"";
-  if (!s.starts_with(kStart) || !s.ends_with("\"}")) return bad("malformed token");
-  s.remove_prefix(kStart.size());
-  s.remove_suffix(2);
-  // Unescape the JSON string (AppendJsonString escapes ", \, control characters as \uXXXX).
-  std::string key;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '\\') {
-      key += s[i];
-      continue;
-    }
-    if (++i >= s.size()) return bad("malformed token");
-    char e = s[i];
-    switch (e) {
-      case '"': key += '"'; break;
-      case '\\': key += '\\'; break;
-      case '/': key += '/'; break;
-      case 'n': key += '\n'; break;
-      case 't': key += '\t'; break;
-      case 'r': key += '\r'; break;
-      case 'b': key += '\b'; break;
-      case 'f': key += '\f'; break;
-      case 'u': {
-        if (i + 4 >= s.size()) return bad("malformed token");
-        unsigned v = 0;
-        auto [q, ec2] = std::from_chars(s.data() + i + 1, s.data() + i + 5, v, 16);
-        if (ec2 != std::errc() || q != s.data() + i + 5 || v > 0x7f) return bad("malformed token");
-        key += char(v);
-        i += 4;
-        break;
-      }
-      default:
-        return bad("malformed token");
-    }
+  std::string json;
+  if (!DecodeBase64(token, &json)) return bad("illegal base64 data");
+  simdjson::dom::parser parser;
+  simdjson::dom::object obj;
+  if (parser.parse(json).get_object().get(obj) != simdjson::SUCCESS) return bad("malformed token");
+  std::string_view version, start;
+  int64_t rv = 0;
+  if (obj["v"].get_string().get(version) != simdjson::SUCCESS || version != "meta.k8s.io/v1") {
+    return bad("incorrect encoded start resourceVersion (version meta.k8s.io/v1)");
   }
-  if (key.empty() || key.back() != '\0') return bad("malformed token");
-  key.pop_back();
-  if (key.find("..") != std::string::npos || key.starts_with("/")) return bad("invalid start key");
-  t.start_after = std::move(key);
-  return t;
+  if (obj["rv"].get_int64().get(rv) != simdjson::SUCCESS || rv <= 0) return bad("incorrect encoded start resourceVersion");
+  if (obj["start"].get_string().get(start) != simdjson::SUCCESS || start.empty() || start.back() != '\0') {
+    return bad("malformed token");
+  }
+  start.remove_suffix(1);
+  if (start.find("..") != std::string_view::npos || start.starts_with("/")) return bad("invalid start key");
+  return ContinueToken{rv, std::string(start)};
 }
 
-void RecordRequest(const net::Request& req, const RequestInfo& info, const ResourceInfo* resource,
-                   const std::string& user, int code, Duration latency, int64_t revision, metrics::Registry& metrics) {
+RequestRecorder::RequestRecorder(metrics::Registry& metrics)
+    : total_(&metrics.CounterFamily(
+          "apiserver_request_total",
+          "Counter of apiserver requests broken out for each verb, dry run value, group, version, resource, scope, "
+          "component, and HTTP response code.",
+          {"verb", "dry_run", "group", "version", "resource", "subresource", "scope", "component", "code"})),
+      duration_(&metrics.HistogramFamily(
+          "apiserver_request_duration_seconds",
+          "Response latency distribution in seconds for each verb, dry run value, group, version, resource, "
+          "subresource, scope and component.",
+          {"verb", "dry_run", "group", "version", "resource", "subresource", "scope", "component"},
+          {0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0, 1.25, 1.5, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 45, 60})) {}
+
+void RequestRecorder::Record(const net::Request& req, const RequestInfo& info, const ResourceInfo* resource,
+                             const std::string& user, int code, Duration latency, int64_t revision) {
   std::string verb = info.verb;
   for (char& ch : verb) ch = char(std::toupper(static_cast<unsigned char>(ch)));
-  if (verb == "PATCH" || verb.empty()) verb = info.verb.empty() ? req.method : "PATCH";
+  if (verb.empty()) verb = req.method;
   std::string group = resource ? resource->group : "", version = resource ? resource->version : "";
   std::string res = resource ? resource->resource : "";
   std::string scope = !resource ? "" : !info.namespace_.empty() ? "namespace" : info.name.empty() ? "cluster" : "resource";
   double seconds = std::chrono::duration<double>(latency).count();
-  auto& total = metrics.CounterFamily(
-      "apiserver_request_total",
-      "Counter of apiserver requests broken out for each verb, dry run value, group, version, resource, scope, "
-      "component, and HTTP response code.",
-      {"verb", "dry_run", "group", "version", "resource", "subresource", "scope", "component", "code"});
-  auto& duration = metrics.HistogramFamily(
-      "apiserver_request_duration_seconds",
-      "Response latency distribution in seconds for each verb, dry run value, group, version, resource, "
-      "subresource, scope and component.",
-      {"verb", "dry_run", "group", "version", "resource", "subresource", "scope", "component"},
-      {0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0, 1.25, 1.5, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 45, 60});
   std::string dry = req.raw_query.find("dryRun=All") != std::string::npos ? "All" : "";
-  total.With({verb, dry, group, version, res, info.subresource, scope, "apiserver", std::to_string(code)}).Inc();
+  total_->With({verb, dry, group, version, res, info.subresource, scope, "apiserver", std::to_string(code)}).Inc();
   if (verb != "WATCH") {
-    duration.With({verb, dry, group, version, res, info.subresource, scope, "apiserver"}).Observe(seconds);
+    duration_->With({verb, dry, group, version, res, info.subresource, scope, "apiserver"}).Observe(seconds);
   }
   char ms[32];
   std::snprintf(ms, sizeof ms, "%.3fms", seconds * 1e3);

@@ -1,6 +1,6 @@
 // The small wire pieces of ck-apiserver's REST layer: Status bodies, warnings, continue tokens,
 // resource versions, and the per-request log line and metrics.
-// Pure functions except RecordRequest (which writes a log line and updates metrics); thread-safe.
+// Pure functions except RequestRecorder (which writes a log line and updates metrics); thread-safe.
 #pragma once
 
 #include <string>
@@ -37,14 +37,19 @@ struct ContinueToken {
 };
 std::string EncodeContinue(int64_t revision, std::string_view last_key);
 // BadRequest (`continue key is not valid: ...`) for anything we did not write.
-Result<ContinueToken> DecodeContinue(std::string_view token, std::string_view prefix);
+Result<ContinueToken> DecodeContinue(std::string_view token);
 
 // One log line per request (verb, path, user, code, latency, revision) at -v=2 and above, and the
-// apiserver_request_total / apiserver_request_duration_seconds metrics.
-void RecordRequest(const net::Request& req, const RequestInfo& info, const ResourceInfo* resource,
-                   const std::string& user, int code, Duration latency, int64_t revision, metrics::Registry& metrics);
+// apiserver_request_total / apiserver_request_duration_seconds metrics. Thread-safe.
+class RequestRecorder {
+ public:
+  explicit RequestRecorder(metrics::Registry& metrics);
+  void Record(const net::Request& req, const RequestInfo& info, const ResourceInfo* resource, const std::string& user,
+              int code, Duration latency, int64_t revision);
 
-std::string Base64Encode(std::string_view in);
-std::optional<std::string> Base64Decode(std::string_view in);
+ private:
+  metrics::Family<metrics::Counter>* total_;
+  metrics::Family<metrics::Histogram>* duration_;
+};
 
 }  // namespace ck::apiserver

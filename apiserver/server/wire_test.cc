@@ -26,26 +26,16 @@ TEST(StatusJson, UpstreamShapeWithDetailsAndCauses) {
 
 TEST(ContinueToken, RoundTripsAndRejectsForeignTokens) {
   std::string t = EncodeContinue(42, "ns/pod-7");
-  Result<ContinueToken> back = DecodeContinue(t, "/registry/pods/");
+  Result<ContinueToken> back = DecodeContinue(t);
   ASSERT_TRUE(back.ok()) << back.status().ToString();
   EXPECT_EQ(back->revision, 42);
   EXPECT_EQ(back->start_after, "ns/pod-7");
   for (std::string_view bad : {"!!!", "e30=", "eyJ2IjoibWV0YS5rOHMuaW8vdjEiLCJydiI6MH0="}) {
-    Result<ContinueToken> r = DecodeContinue(bad, "/registry/pods/");
+    Result<ContinueToken> r = DecodeContinue(bad);
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_EQ(r.status().code(), Code::kBadRequest);
     EXPECT_EQ(r.status().message().rfind("continue key is not valid", 0), 0u) << r.status().message();
   }
-}
-
-TEST(Base64, MatchesRfc4648) {
-  EXPECT_EQ(Base64Encode(""), "");
-  EXPECT_EQ(Base64Encode("f"), "Zg==");
-  EXPECT_EQ(Base64Encode("fo"), "Zm8=");
-  EXPECT_EQ(Base64Encode("foo"), "Zm9v");
-  EXPECT_EQ(Base64Decode("Zm9vYg==").value(), "foob");
-  EXPECT_FALSE(Base64Decode("Zm9").has_value());
-  EXPECT_FALSE(Base64Decode("Zm=v").has_value());
 }
 
 TEST(Revision, ParsesDigitsOnly) {

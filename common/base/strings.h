@@ -16,6 +16,13 @@ void AppendQuoted(std::string& out, std::string_view s);
 void AppendJsonString(std::string& out, std::string_view s);
 std::string JsonString(std::string_view s);
 
+// Standard base64 (RFC 4648, with padding).
+void AppendBase64(std::string& out, std::string_view bytes);
+std::string Base64Encode(std::string_view bytes);
+// Decodes standard base64 (padding required; '\r' and '\n' ignored, as Go's decoder does).
+// Returns false on malformed input and sets *bad_offset (when given) to the offending byte.
+bool DecodeBase64(std::string_view in, std::string* out, size_t* bad_offset = nullptr);
+
 // Shortest decimal that round-trips, or fixed with `precision` digits when precision >= 0.
 std::string FormatDouble(double d, int precision = -1);
 

@@ -16,6 +16,22 @@ TEST(StringsTest, JsonString) {
   EXPECT_EQ(JsonString("héllo"), "\"héllo\"");
 }
 
+TEST(StringsTest, Base64MatchesRfc4648) {
+  EXPECT_EQ(Base64Encode(""), "");
+  EXPECT_EQ(Base64Encode("f"), "Zg==");
+  EXPECT_EQ(Base64Encode("fo"), "Zm8=");
+  EXPECT_EQ(Base64Encode("foo"), "Zm9v");
+  std::string out;
+  EXPECT_TRUE(DecodeBase64("Zm9vYg==", &out));
+  EXPECT_EQ(out, "foob");
+  size_t bad = 0;
+  EXPECT_FALSE(DecodeBase64("Zm9", &out, &bad));
+  EXPECT_EQ(bad, 3u);
+  EXPECT_FALSE(DecodeBase64("Zm=v", &out, &bad));
+  EXPECT_EQ(bad, 3u);
+  EXPECT_FALSE(DecodeBase64("Zm=v", &out));  // the offset is optional
+}
+
 TEST(StringsTest, SplitTrimJoin) {
   auto parts = Split("a,,b,", ',');
   ASSERT_EQ(parts.size(), 4u);

@@ -1,5 +1,7 @@
 #include "common/api/internal/json_writer.h"
 
+#include "common/base/strings.h"
+
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
@@ -182,31 +184,7 @@ void JsonWriter::Float(float v) {
   need_comma_ = true;
 }
 
-void JsonWriter::AppendBase64(std::string* out, std::string_view bytes) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  const auto* s = reinterpret_cast<const unsigned char*>(bytes.data());
-  size_t n = bytes.size();
-  size_t old = out->size();
-  out->resize(old + (n + 2) / 3 * 4);
-  char* p = out->data() + old;
-  size_t i = 0;
-  for (; i + 3 <= n; i += 3) {
-    uint32_t v = (uint32_t{s[i]} << 16) | (uint32_t{s[i + 1]} << 8) | s[i + 2];
-    *p++ = kAlphabet[v >> 18];
-    *p++ = kAlphabet[(v >> 12) & 63];
-    *p++ = kAlphabet[(v >> 6) & 63];
-    *p++ = kAlphabet[v & 63];
-  }
-  if (i < n) {
-    uint32_t v = uint32_t{s[i]} << 16;
-    if (i + 1 < n) v |= uint32_t{s[i + 1]} << 8;
-    *p++ = kAlphabet[v >> 18];
-    *p++ = kAlphabet[(v >> 12) & 63];
-    *p++ = i + 1 < n ? kAlphabet[(v >> 6) & 63] : '=';
-    *p++ = '=';
-  }
-}
+void JsonWriter::AppendBase64(std::string* out, std::string_view bytes) { ck::AppendBase64(*out, bytes); }
 
 void JsonWriter::Base64(std::string_view bytes) {
   Sep();
@@ -214,70 +192,6 @@ void JsonWriter::Base64(std::string_view bytes) {
   AppendBase64(out_, bytes);
   out_->push_back('"');
   need_comma_ = true;
-}
-
-bool DecodeBase64(std::string_view in, std::string* out, size_t* bad_offset) {
-  auto value = [](unsigned char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-  };
-  out->clear();
-  out->reserve(in.size() / 4 * 3);
-  uint32_t acc = 0;
-  int have = 0;     // sextets in the current quantum
-  int padding = 0;  // '=' seen in the current quantum
-  size_t i = 0;
-  for (; i < in.size(); ++i) {
-    unsigned char c = static_cast<unsigned char>(in[i]);
-    if (c == '\r' || c == '\n') continue;
-    if (c == '=') {
-      // Padding may only complete a quantum that has at least two sextets.
-      if (have + padding < 2) {
-        *bad_offset = i;
-        return false;
-      }
-      ++padding;
-      if (have + padding == 4) {
-        if (have == 2) {
-          out->push_back(static_cast<char>(acc >> 4));
-        } else {
-          out->push_back(static_cast<char>(acc >> 10));
-          out->push_back(static_cast<char>((acc >> 2) & 0xFF));
-        }
-        // Nothing but line breaks may follow the final quantum.
-        for (size_t j = i + 1; j < in.size(); ++j) {
-          if (in[j] != '\r' && in[j] != '\n') {
-            *bad_offset = j;
-            return false;
-          }
-        }
-        return true;
-      }
-      continue;
-    }
-    int v = value(c);
-    if (v < 0 || padding > 0) {
-      *bad_offset = i;
-      return false;
-    }
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    if (++have == 4) {
-      out->push_back(static_cast<char>(acc >> 16));
-      out->push_back(static_cast<char>((acc >> 8) & 0xFF));
-      out->push_back(static_cast<char>(acc & 0xFF));
-      acc = 0;
-      have = 0;
-    }
-  }
-  if (have != 0 || padding != 0) {
-    *bad_offset = in.size();
-    return false;
-  }
-  return true;
 }
 
 }  // namespace ck::api::internal

@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/base/strings.h"
+
 namespace ck::api::internal {
 
 class JsonWriter {
@@ -72,8 +74,7 @@ class JsonWriter {
   std::string error_;
 };
 
-// Decodes standard base64 (padding required; '\r' and '\n' ignored, as Go's decoder does).
-// Returns false on malformed input and sets *bad_offset to the offending input byte.
-bool DecodeBase64(std::string_view in, std::string* out, size_t* bad_offset);
+// Base64 decoding is ck::DecodeBase64 (common/base/strings.h).
+using ::ck::DecodeBase64;
 
 }  // namespace ck::api::internal
