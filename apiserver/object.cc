@@ -2,41 +2,11 @@
 
 #include <google/protobuf/descriptor.h>
 
-#include "common/api/proto/proto_files.h"
 #include "common/base/check.h"
 
 namespace ck::apiserver {
 
-namespace {
-
-const google::protobuf::FieldDescriptor* MetadataField(const Message& m) {
-  const auto* f = m.GetDescriptor()->FindFieldByNumber(1);
-  CK_CHECK(f && f->name() == "metadata" && f->message_type() == metav1::ObjectMeta::descriptor())
-      << m.GetDescriptor()->full_name() << " has no ObjectMeta metadata field";
-  return f;
-}
-
-}  // namespace
-
-std::unique_ptr<Message> NewMessage(std::string_view type_name) {
-  (void)api::AllApiProtoFiles();  // every generated file is linked and registered
-  const auto* desc = google::protobuf::DescriptorPool::generated_pool()->FindMessageTypeByName(std::string(type_name));
-  CK_CHECK(desc) << "unknown message type " << type_name;
-  const Message* prototype = google::protobuf::MessageFactory::generated_factory()->GetPrototype(desc);
-  return std::unique_ptr<Message>(prototype->New());
-}
-
 std::unique_ptr<Message> NewObject(const ResourceInfo& resource) { return NewMessage(resource.proto_type); }
-
-const metav1::ObjectMeta& MetaOf(const Message& object) {
-  const auto* f = MetadataField(object);
-  return static_cast<const metav1::ObjectMeta&>(object.GetReflection()->GetMessage(object, f));
-}
-
-metav1::ObjectMeta* MutableMetaOf(Message* object) {
-  const auto* f = MetadataField(*object);
-  return static_cast<metav1::ObjectMeta*>(object->GetReflection()->MutableMessage(object, f));
-}
 
 bool HasField(const Message& object, std::string_view name) {
   return object.GetDescriptor()->FindFieldByName(std::string(name)) != nullptr;

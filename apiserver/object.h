@@ -13,6 +13,8 @@
 #include <string_view>
 
 #include "apiserver/resources.h"
+#include "common/api/kinds.h"
+#include "common/api/object.h"
 #include "common/api/proto/meta_v1.pb.h"
 #include "common/base/status.h"
 
@@ -21,13 +23,12 @@ namespace ck::apiserver {
 namespace metav1 = k8s::io::apimachinery::pkg::apis::meta::v1;
 using google::protobuf::Message;
 
-// A new, empty message of the kind's type (ResourceInfo::proto_type), or of `type_name`.
-std::unique_ptr<Message> NewObject(const ResourceInfo& resource);
-std::unique_ptr<Message> NewMessage(std::string_view type_name);
+using api::MetaOf;
+using api::MutableMetaOf;
+using api::NewMessage;
 
-// The object's metadata. CK_CHECKs that the message has an ObjectMeta `metadata` field.
-const metav1::ObjectMeta& MetaOf(const Message& object);
-metav1::ObjectMeta* MutableMetaOf(Message* object);
+// A new, empty message of the kind's type (ResourceInfo::proto_type).
+std::unique_ptr<Message> NewObject(const ResourceInfo& resource);
 // True if the kind's message has a field named `name` (e.g. "status", "spec").
 bool HasField(const Message& object, std::string_view name);
 

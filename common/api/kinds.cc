@@ -3,6 +3,7 @@
 #include <string>
 
 #include "common/api/proto/proto_files.h"
+#include "common/base/check.h"
 
 namespace ck::api {
 
@@ -31,6 +32,15 @@ std::unique_ptr<google::protobuf::Message> NewObject(std::string_view api_versio
   if (d == nullptr) return nullptr;
   const google::protobuf::Message* proto = google::protobuf::MessageFactory::generated_factory()->GetPrototype(d);
   return std::unique_ptr<google::protobuf::Message>(proto->New());
+}
+
+std::unique_ptr<google::protobuf::Message> NewMessage(std::string_view type_name) {
+  static const bool linked = !AllApiProtoFiles().empty();
+  (void)linked;
+  const auto* desc = google::protobuf::DescriptorPool::generated_pool()->FindMessageTypeByName(std::string(type_name));
+  CK_CHECK(desc) << "unknown message type " << type_name;
+  const google::protobuf::Message* prototype = google::protobuf::MessageFactory::generated_factory()->GetPrototype(desc);
+  return std::unique_ptr<google::protobuf::Message>(prototype->New());
 }
 
 }  // namespace ck::api

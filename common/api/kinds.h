@@ -18,4 +18,8 @@ const google::protobuf::Descriptor* FindKind(std::string_view api_version, std::
 // A new, empty object of that type, or nullptr.
 std::unique_ptr<google::protobuf::Message> NewObject(std::string_view api_version, std::string_view kind);
 
+// A new, empty message of the full protobuf type name ("k8s.io.api.core.v1.Pod"; what
+// ResourceInfo::proto_type holds). CK_CHECKs that the type exists.
+std::unique_ptr<google::protobuf::Message> NewMessage(std::string_view type_name);
+
 }  // namespace ck::api

@@ -2,9 +2,32 @@
 
 #include <algorithm>
 
+#include "common/base/check.h"
 #include "common/base/strings.h"
 
 namespace ck::api {
+
+namespace {
+
+const google::protobuf::FieldDescriptor* MetadataField(const google::protobuf::Message& m) {
+  const auto* f = m.GetDescriptor()->FindFieldByNumber(1);
+  CK_CHECK(f && f->name() == "metadata" && f->message_type() == metav1::ObjectMeta::descriptor())
+      << m.GetDescriptor()->full_name() << " has no ObjectMeta metadata field";
+  return f;
+}
+
+}  // namespace
+
+const metav1::ObjectMeta& MetaOf(const google::protobuf::Message& object) {
+  const auto* f = MetadataField(object);
+  return static_cast<const metav1::ObjectMeta&>(object.GetReflection()->GetMessage(object, f));
+}
+
+metav1::ObjectMeta* MutableMetaOf(google::protobuf::Message* object) {
+  const auto* f = MetadataField(*object);
+  return static_cast<metav1::ObjectMeta*>(object->GetReflection()->MutableMessage(object, f));
+}
+
 
 std::string ObjectKey(std::string_view ns, std::string_view name) {
   if (ns.empty()) return std::string(name);

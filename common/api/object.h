@@ -9,6 +9,8 @@
 #include <string_view>
 #include <utility>
 
+#include <google/protobuf/message.h>
+
 #include "common/api/proto/meta_v1.pb.h"
 #include "common/api/time_format.h"
 #include "common/base/clock.h"
@@ -17,6 +19,11 @@
 namespace ck::api {
 
 namespace metav1 = ::k8s::io::apimachinery::pkg::apis::meta::v1;
+
+// The ObjectMeta of any API object (every kind, and PartialObjectMetadata, has `metadata` as
+// field 1), reached through reflection. CK_CHECKs that the message has it.
+const metav1::ObjectMeta& MetaOf(const google::protobuf::Message& object);
+metav1::ObjectMeta* MutableMetaOf(google::protobuf::Message* object);
 
 // "ns/name", or "name" for a cluster-scoped object: the key of informers and work queues.
 std::string ObjectKey(const metav1::ObjectMeta& meta);

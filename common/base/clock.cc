@@ -16,33 +16,63 @@ namespace {
 constexpr auto kFakeEpoch = std::chrono::seconds(1767225600);
 }  // namespace
 
+void Wakeup::Notify() {
+  std::lock_guard lock(mu_);
+  notified_ = true;
+  cv_.notify_all();
+}
+
+bool RealClock::WaitUntil(Wakeup& wakeup, MonoTime deadline) {
+  std::unique_lock lock(wakeup.mu_);
+  bool notified = wakeup.cv_.wait_until(lock, deadline, [&] { return wakeup.notified_; });
+  wakeup.notified_ = false;
+  return notified;
+}
+
 FakeClock::FakeClock() : FakeClock(WallTime(kFakeEpoch)) {}
-FakeClock::FakeClock(WallTime start) : wall_(start), mono_(MonoTime(std::chrono::hours(1))) {}
+FakeClock::FakeClock(WallTime start)
+    : wall_(start.time_since_epoch().count()),
+      mono_(MonoTime(std::chrono::hours(1)).time_since_epoch().count()) {}
 
-WallTime FakeClock::Now() const {
-  std::lock_guard lock(mu_);
-  return wall_;
-}
+WallTime FakeClock::Now() const { return WallTime(WallTime::duration(wall_.load())); }
 
-MonoTime FakeClock::Monotonic() const {
-  std::lock_guard lock(mu_);
-  return mono_;
-}
+MonoTime FakeClock::Monotonic() const { return MonoTime(MonoTime::duration(mono_.load())); }
 
 void FakeClock::SleepUntil(MonoTime deadline) {
   std::unique_lock lock(mu_);
   ++sleepers_;
-  cv_.wait(lock, [&] { return mono_ >= deadline; });
+  cv_.wait(lock, [&] { return Monotonic() >= deadline; });
   --sleepers_;
 }
 
-void FakeClock::Advance(Duration d) {
+bool FakeClock::WaitUntil(Wakeup& wakeup, MonoTime deadline) {
   {
     std::lock_guard lock(mu_);
-    wall_ += std::chrono::duration_cast<WallTime::duration>(d);
-    mono_ += std::chrono::duration_cast<MonoTime::duration>(d);
+    ++sleepers_;
+    waiters_.push_back(&wakeup);
   }
+  bool notified;
+  {
+    std::unique_lock lock(wakeup.mu_);
+    wakeup.cv_.wait(lock, [&] { return wakeup.notified_ || Monotonic() >= deadline; });
+    notified = wakeup.notified_;
+    wakeup.notified_ = false;
+  }
+  std::lock_guard lock(mu_);
+  --sleepers_;
+  std::erase(waiters_, &wakeup);
+  return notified;
+}
+
+void FakeClock::Advance(Duration d) {
+  std::lock_guard lock(mu_);
+  wall_ += std::chrono::duration_cast<WallTime::duration>(d).count();
+  mono_ += std::chrono::duration_cast<MonoTime::duration>(d).count();
   cv_.notify_all();
+  for (Wakeup* w : waiters_) {
+    std::lock_guard wake_lock(w->mu_);
+    w->cv_.notify_all();
+  }
 }
 
 int FakeClock::sleepers() const {

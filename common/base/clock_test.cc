@@ -38,6 +38,43 @@ TEST(FakeClockTest, SleepUntilWakesOnlyWhenDeadlinePasses) {
   EXPECT_EQ(clock.sleepers(), 0);
 }
 
+TEST(FakeClockTest, WaitUntilReturnsOnNotifyOrDeadline) {
+  FakeClock clock;
+  Wakeup wakeup;
+  std::atomic<int> result{-1};
+  std::thread t([&] { result = clock.WaitUntil(wakeup, clock.Monotonic() + 10s) ? 1 : 0; });
+  while (clock.sleepers() == 0) std::this_thread::yield();
+  clock.Advance(5s);
+  EXPECT_EQ(result.load(), -1);
+  wakeup.Notify();
+  t.join();
+  EXPECT_EQ(result.load(), 1);
+
+  // The notification was consumed: the next wait runs to its deadline.
+  std::thread t2([&] { result = clock.WaitUntil(wakeup, clock.Monotonic() + 10s) ? 1 : 0; });
+  while (clock.sleepers() == 0) std::this_thread::yield();
+  clock.Advance(10s);
+  t2.join();
+  EXPECT_EQ(result.load(), 0);
+  EXPECT_EQ(clock.sleepers(), 0);
+}
+
+TEST(FakeClockTest, NotifyBeforeWaitIsRemembered) {
+  FakeClock clock;
+  Wakeup wakeup;
+  wakeup.Notify();
+  EXPECT_TRUE(clock.WaitUntil(wakeup, clock.Monotonic() + 1h));
+}
+
+TEST(RealClockTest, WaitUntilTimesOutAndWakes) {
+  auto& c = RealClock::Get();
+  Wakeup wakeup;
+  EXPECT_FALSE(c.WaitUntil(wakeup, c.Monotonic() + 1ms));
+  std::thread t([&] { wakeup.Notify(); });
+  EXPECT_TRUE(c.WaitUntil(wakeup, c.Monotonic() + 60s));
+  t.join();
+}
+
 TEST(RealClockTest, MonotonicMovesForward) {
   auto& c = RealClock::Get();
   auto a = c.Monotonic();

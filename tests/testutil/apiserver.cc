@@ -78,6 +78,13 @@ int ApiServerProcess::Stop() {
   return code;
 }
 
+void ApiServerProcess::Kill() {
+  if (!proc_) return;
+  proc_->Signal(SIGKILL);
+  (void)proc_->Wait(std::chrono::seconds(20));
+  proc_.reset();
+}
+
 int ApiServerProcess::Restart() {
   int code = Stop();
   Start();

@@ -25,6 +25,8 @@ class ApiServerProcess {
   // SIGTERM, wait for a clean exit (returns its exit code), then start again on the same port
   // and store.
   int Restart();
+  // SIGKILL (a crash: no drain, no flush beyond what was acknowledged), then wait for the exit.
+  void Kill();
   void Start();
   int Stop();
 

@@ -1,8 +1,8 @@
-#include "apiserver/resources.h"
+#include "common/api/api_resources.h"
 
 #include <algorithm>
 
-namespace ck::apiserver {
+namespace ck::api {
 
 namespace {
 
@@ -204,4 +204,4 @@ const ResourceInfo* FindResourceByKind(std::string_view group, std::string_view 
   return nullptr;
 }
 
-}  // namespace ck::apiserver
+}  // namespace ck::api
