@@ -45,7 +45,7 @@ struct ErrorDetails {
 
 struct WriteOptions {
   bool dry_run = false;
-  std::string subresource;  // "" or "status"
+  std::string subresource;  // "", "status", or "binding" (no update validation)
 };
 
 struct DeleteOptions {

@@ -261,6 +261,43 @@ WatchCache::ListResult WatchCache::List(std::string_view prefix, const ObjectFil
   return out;
 }
 
+Result<WatchCache::ListResult> WatchCache::ListAt(int64_t revision, std::string_view prefix,
+                                                  const ObjectFilter& filter, int64_t limit,
+                                                  std::string_view after_key) const {
+  ListResult out;
+  out.revision = revision;
+  const std::string end = store::PrefixEnd(prefix);
+  std::string start = after_key.empty() ? std::string(prefix) : std::string(after_key) + '\0';
+  // Read in chunks until `limit` objects matched and one more is known to exist.
+  const int64_t chunk = limit > 0 ? std::max<int64_t>(limit + 1, 256) : 0;
+  while (true) {
+    Result<store::RangeResult> r = store_->Range(start, end, revision, chunk);
+    if (!r.ok()) return r.status();
+    for (const store::KeyValue& kv : r->kvs) {
+      const ResourceInfo* resource = ResourceForKey(kv.key);
+      if (!resource) continue;
+      Result<std::shared_ptr<Message>> obj = DecodeStored(*resource, kv.key, kv.value, kv.mod_revision);
+      if (!obj.ok()) return obj.status();
+      auto cached = std::make_shared<CachedObject>(resource, kv.key, kv.mod_revision, std::move(obj).value());
+      if (filter && !filter(*cached)) continue;
+      if (limit > 0 && static_cast<int64_t>(out.objects.size()) >= limit) {
+        out.more = true;
+        if (filter) {
+          out.remaining = -1;
+        } else {
+          // Every key left in the range matches: count them without reading them.
+          Result<store::RangeResult> rest = store_->Range(kv.key, end, revision, 1);
+          out.remaining = rest.ok() ? rest->count : -1;
+        }
+        return out;
+      }
+      out.objects.push_back(std::move(cached));
+    }
+    if (chunk == 0 || static_cast<int64_t>(r->kvs.size()) < chunk) return out;
+    start = r->kvs.back().key + '\0';
+  }
+}
+
 ObjectPtr WatchCache::Get(std::string_view key) const {
   std::lock_guard lock(mu_);
   auto it = objects_.find(key);

@@ -108,11 +108,17 @@ class WatchCache {
     std::vector<ObjectPtr> objects;  // key order
     int64_t revision = 0;            // the cache revision the list was taken at
     bool more = false;               // stopped at `limit` with more matching objects left
-    int64_t remaining = 0;           // matching objects after the last returned one
+    int64_t remaining = 0;           // matching objects after the last returned one (-1: not counted)
   };
   // Objects under `prefix` that pass `filter`, starting after `after_key`, at most `limit` (0 = all).
   ListResult List(std::string_view prefix, const ObjectFilter& filter, int64_t limit = 0,
                   std::string_view after_key = {}) const;
+  // The same at an earlier `revision`, read from the store's history: the next page of a
+  // paginated list is served from the snapshot of its first page, as upstream's continue tokens
+  // are (etcd reads at the token's revision). kGone once that revision is compacted. With a
+  // filter, `remaining` is not counted (-1), as upstream omits remainingItemCount then.
+  Result<ListResult> ListAt(int64_t revision, std::string_view prefix, const ObjectFilter& filter, int64_t limit,
+                            std::string_view after_key) const;
   ObjectPtr Get(std::string_view key) const;
   size_t size() const;
   // Oldest revision a watch can resume from (events after it are buffered).

@@ -30,6 +30,12 @@
 namespace ck::apiserver {
 namespace {
 
+constexpr const char* kContinueExpired =
+    "The provided continue parameter is too old to display a consistent list result. You can start a new list "
+    "without the continue parameter, or use the continue token in this response to retrieve the remainder of the "
+    "results. Continuing with the provided token results in an inconsistent list - objects that were created, "
+    "modified, or deleted between the time the first chunk was returned and now may show up in the list.";
+
 namespace corev1 = k8s::io::api::core::v1;
 namespace appsv1 = k8s::io::api::apps::v1;
 namespace authnv1 = k8s::io::api::authentication::v1;
@@ -554,17 +560,13 @@ void ApiServer::List(Call& c) {
   }
   std::string prefix = StoragePrefix(r, NamespaceOf(c.info, r));
   std::string after;
+  int64_t continue_revision = 0;
   if (auto token = c.query.Get("continue"); token && !token->empty()) {
     Result<ContinueToken> t = DecodeContinue(*token);
     if (!t.ok()) return Fail(c, t.status());
-    if (t->revision < cache_->oldest_resumable_revision()) {
-      return Fail(c, Gone("The provided continue parameter is too old to display a consistent list result. You can start "
-                          "a new list without the continue parameter, or use the continue token in this response to "
-                          "retrieve the remainder of the results. Continuing with the provided token results in an "
-                          "inconsistent list - objects that were created, modified, or deleted between the time the "
-                          "first chunk was returned and now may show up in the list."));
-    }
+    if (t->revision < cache_->oldest_resumable_revision()) return Fail(c, Gone(kContinueExpired));
     after = prefix + t->start_after;
+    continue_revision = t->revision;
   }
   // resourceVersion "" is a consistent read; "0" is any state the cache has; N is "not older than N".
   std::string_view rv = c.query.GetOr("resourceVersion", "");
@@ -578,7 +580,18 @@ void ApiServer::List(Call& c) {
     if (!s.ok()) return Fail(c, Timeout("Too large resource version: " + std::string(rv) + ", current: " +
                                         std::to_string(cache_->revision())));
   }
-  WatchCache::ListResult lr = cache_->List(prefix, FilterOf(*sel), limit, after);
+  WatchCache::ListResult lr;
+  if (continue_revision > 0 && continue_revision != cache_->revision()) {
+    // The next page of a list comes from the first page's snapshot.
+    Result<WatchCache::ListResult> at = cache_->ListAt(continue_revision, prefix, FilterOf(*sel), limit, after);
+    if (!at.ok()) {
+      if (at.status().code() == Code::kGone) return Fail(c, Gone(kContinueExpired));
+      return Fail(c, at.status());
+    }
+    lr = std::move(at).value();
+  } else {
+    lr = cache_->List(prefix, FilterOf(*sel), limit, after);
+  }
   c.revision = lr.revision;
   std::string cont;
   if (lr.more && !lr.objects.empty()) {
@@ -611,8 +624,11 @@ void ApiServer::List(Call& c) {
   if (!cont.empty()) {
     body += ",\"continue\":\"";
     body += cont;
-    body += "\",\"remainingItemCount\":";
-    body += std::to_string(lr.remaining);
+    body += '"';
+    if (lr.remaining >= 0) {
+      body += ",\"remainingItemCount\":";
+      body += std::to_string(lr.remaining);
+    }
   }
   body += "},\"items\":[";
   for (size_t k = 0; k < lr.objects.size(); ++k) {
@@ -1219,6 +1235,7 @@ void ApiServer::Bind(Call& c) {
   if (!dry.ok()) return Fail(c, dry.status());
   WriteOptions wo;
   wo.dry_run = *dry;
+  wo.subresource = "binding";
   ErrorDetails d;
   Result<std::shared_ptr<const Message>> got = registry_->GuaranteedUpdate(
       r, ns, c.info.name,

@@ -9,10 +9,18 @@ namespace ck::api {
 
 namespace {
 
-const google::protobuf::FieldDescriptor* MetadataField(const google::protobuf::Message& m) {
+// Every kind has its ObjectMeta `metadata` as field 1.
+const google::protobuf::FieldDescriptor* FindMetadataField(const google::protobuf::Message& m) {
   const auto* f = m.GetDescriptor()->FindFieldByNumber(1);
-  CK_CHECK(f && f->name() == "metadata" && f->message_type() == metav1::ObjectMeta::descriptor())
-      << m.GetDescriptor()->full_name() << " has no ObjectMeta metadata field";
+  if (f && f->name() == "metadata" && !f->is_repeated() && f->message_type() == metav1::ObjectMeta::descriptor()) {
+    return f;
+  }
+  return nullptr;
+}
+
+const google::protobuf::FieldDescriptor* MetadataField(const google::protobuf::Message& m) {
+  const auto* f = FindMetadataField(m);
+  CK_CHECK(f) << m.GetDescriptor()->full_name() << " has no ObjectMeta metadata field";
   return f;
 }
 
@@ -21,6 +29,12 @@ const google::protobuf::FieldDescriptor* MetadataField(const google::protobuf::M
 const metav1::ObjectMeta& MetaOf(const google::protobuf::Message& object) {
   const auto* f = MetadataField(object);
   return static_cast<const metav1::ObjectMeta&>(object.GetReflection()->GetMessage(object, f));
+}
+
+const metav1::ObjectMeta* FindMeta(const google::protobuf::Message& object) {
+  const auto* f = FindMetadataField(object);
+  if (f == nullptr) return nullptr;
+  return static_cast<const metav1::ObjectMeta*>(&object.GetReflection()->GetMessage(object, f));
 }
 
 metav1::ObjectMeta* MutableMetaOf(google::protobuf::Message* object) {

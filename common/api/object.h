@@ -23,6 +23,8 @@ namespace metav1 = ::k8s::io::apimachinery::pkg::apis::meta::v1;
 // The ObjectMeta of any API object (every kind, and PartialObjectMetadata, has `metadata` as
 // field 1), reached through reflection. CK_CHECKs that the message has it.
 const metav1::ObjectMeta& MetaOf(const google::protobuf::Message& object);
+// The same, or nullptr for a message without ObjectMeta metadata (lists, Status, ...).
+const metav1::ObjectMeta* FindMeta(const google::protobuf::Message& object);
 metav1::ObjectMeta* MutableMetaOf(google::protobuf::Message* object);
 
 // "ns/name", or "name" for a cluster-scoped object: the key of informers and work queues.

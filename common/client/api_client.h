@@ -50,6 +50,7 @@ struct ListOptions {
 struct GetOptions {
   std::string resource_version;
   bool metadata_only = false;
+  std::string subresource;  // "status" (the object), "scale" (autoscaling/v1 Scale); "" the object
 };
 
 struct WriteOptions {
@@ -90,6 +91,8 @@ struct WatchEvent {
   ObjectPtr object;
 };
 
+// Stop() may race Next() on another thread, but not the stream's destruction: the owner stops,
+// then joins its reader, then destroys the stream.
 class WatchStream {
  public:
   virtual ~WatchStream() = default;

@@ -6,6 +6,7 @@
 #include <openssl/x509v3.h>
 
 #include <atomic>
+#include <limits>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -322,7 +323,8 @@ Result<std::unique_ptr<ResponseStream>> HttpClient::Open(const ClientRequest& re
   conn->RunToCompletion();
   if (ec) return NetError(ec, request.method + " " + request.target);
   auto parser = std::make_unique<http::response_parser<http::buffer_body>>();
-  parser->body_limit(boost::none);
+  // No limit for a stream (boost::none would make Beast 1.74 reject any Content-Length body).
+  parser->body_limit(std::numeric_limits<std::uint64_t>::max());
   conn->Lowest().expires_after(options_.timeout);
   conn->With([&](auto& s) {
     http::async_read_header(s, conn->buffer, *parser, [&](beast::error_code e, size_t) { ec = e; });

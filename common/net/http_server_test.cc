@@ -147,6 +147,26 @@ TEST(HttpServerTest, StreamIsReadIncrementally) {
   producer.join();
 }
 
+// A watch start answered with a plain (Content-Length) error body, as a 410 or 403 is.
+TEST(HttpServerTest, OpenReadsAPlainResponseBody) {
+  HttpServer server(TlsOptions(), [](Request, std::shared_ptr<ResponseWriter> w) {
+    w->Respond(410, Headers{{"Content-Type", "application/json"}}, R"({"kind":"Status","code":410})");
+  });
+  ASSERT_TRUE(server.Start().ok());
+  HttpClient client(ClientFor(server));
+  auto stream = client.Open({"GET", "/watch", {}, ""});
+  ASSERT_TRUE(stream.ok()) << stream.status().ToString();
+  EXPECT_EQ((*stream)->status(), 410);
+  std::string body;
+  while (true) {
+    auto c = (*stream)->Next(5s);
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    if (!c->has_value()) break;
+    body += **c;
+  }
+  EXPECT_EQ(body, R"({"kind":"Status","code":410})");
+}
+
 TEST(HttpServerTest, StreamProducerLearnsWhenClientGoesAway) {
   std::promise<std::shared_ptr<ResponseWriter>> writer;
   HttpServer server(TlsOptions(), [&](Request, std::shared_ptr<ResponseWriter> w) {

@@ -203,6 +203,49 @@ TEST(ApiServerList, PaginatesWithContinueAndAnExpiredTokenIs410) {
   EXPECT_THAT(expired->body, ::testing::HasSubstr("The provided continue parameter is too old"));
 }
 
+// Every page of a paginated list comes from the first page's snapshot: changes made between
+// pages are not seen, and every page reports the same resourceVersion.
+TEST(ApiServerList, ContinuePagesComeFromTheFirstPagesSnapshot) {
+  testutil::ApiServerProcess server;
+  auto c = server.Client();
+  ASSERT_EQ(c->Do(Json("POST", "/api/v1/namespaces", R"({"metadata":{"name":"p"}})"))->status, 201);
+  for (int i = 0; i < 5; ++i) {
+    auto r = c->Do(Json("POST", "/api/v1/namespaces/p/configmaps", R"({"metadata":{"name":"c)" + std::to_string(i) + R"("}})"));
+    ASSERT_EQ(r->status, 201) << r->body;
+  }
+  auto first = c->Do(Json("GET", "/api/v1/namespaces/p/configmaps?limit=2"));
+  ASSERT_EQ(first->status, 200) << first->body;
+  std::string rv = Field(first->body, "resourceVersion");
+  std::string token = Field(first->body, "continue");
+  ASSERT_FALSE(token.empty());
+
+  ASSERT_EQ(c->Do(Json("PUT", "/api/v1/namespaces/p/configmaps/c3", R"({"metadata":{"name":"c3"},"data":{"new":"yes"}})"))->status, 200);
+  ASSERT_EQ(c->Do(Json("DELETE", "/api/v1/namespaces/p/configmaps/c4"))->status, 200);
+  ASSERT_EQ(c->Do(Json("POST", "/api/v1/namespaces/p/configmaps", R"({"metadata":{"name":"c5"}})"))->status, 201);
+
+  std::string rest;
+  int pages = 0;
+  while (!token.empty() && pages < 5) {
+    auto r = c->Do(Json("GET", "/api/v1/namespaces/p/configmaps?limit=2&continue=" + token));
+    ASSERT_EQ(r->status, 200) << r->body;
+    EXPECT_EQ(Field(r->body, "resourceVersion"), rv) << r->body;
+    rest += r->body;
+    token = Field(r->body, "continue");
+    ++pages;
+  }
+  EXPECT_EQ(pages, 2);
+  EXPECT_THAT(rest, ::testing::HasSubstr(R"("name":"c3")"));
+  EXPECT_THAT(rest, ::testing::HasSubstr(R"("name":"c4")"));
+  EXPECT_THAT(rest, ::testing::Not(::testing::HasSubstr(R"("new":"yes")")));
+  EXPECT_THAT(rest, ::testing::Not(::testing::HasSubstr(R"("name":"c5")")));
+
+  // A fresh list sees the changes.
+  auto now = c->Do(Json("GET", "/api/v1/namespaces/p/configmaps"));
+  EXPECT_THAT(now->body, ::testing::HasSubstr(R"("new":"yes")"));
+  EXPECT_THAT(now->body, ::testing::HasSubstr(R"("name":"c5")"));
+  EXPECT_THAT(now->body, ::testing::Not(::testing::HasSubstr(R"("name":"c4")")));
+}
+
 TEST(ApiServerErrors, StatusBodiesForBadRequests) {
   testutil::ApiServerProcess server;
   auto c = server.Client();

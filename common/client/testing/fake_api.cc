@@ -270,6 +270,8 @@ constexpr char kContinueExpired[] =
 
 MonoTime FarFuture(const Clock& clock) { return clock.Monotonic() + std::chrono::hours(24 * 365 * 10); }
 
+ObjectPtr ScaleOf(const Message& object);
+
 }  // namespace
 
 // ---- Watches ----
@@ -508,6 +510,10 @@ Result<ObjectPtr> FakeApi::Get(const ResourceInfo& resource, const std::string& 
   const ObjectMap* bucket = FindBucket(resource);
   auto it = bucket ? bucket->find(KeyOf(resource, ns, name)) : ObjectMap::const_iterator();
   if (bucket == nullptr || it == bucket->end()) return NotFoundError(resource, name);
+  if (options.subresource == "scale") return ScaleOf(*it->second);
+  if (!options.subresource.empty() && options.subresource != "status") {
+    return NotFound("the server could not find the requested resource");
+  }
   return options.metadata_only ? MetadataOnly(it->second) : it->second;
 }
 

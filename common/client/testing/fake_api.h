@@ -176,7 +176,9 @@ class FakeApi final : public ApiClient {
   Random& random_;
 
   mutable std::mutex mu_;
-  int64_t revision_ = 0;                           // guarded by mu_
+  // guarded by mu_. Starts at 1 like etcd: a list never answers resourceVersion "0", which a
+  // watch would read as "any state" and answer with the current objects instead of the changes.
+  int64_t revision_ = 1;
   std::map<std::string, ObjectMap> objects_;       // guarded by mu_; by GroupResource()
   std::deque<HistoryEntry> history_;               // guarded by mu_
   size_t history_window_ = kDefaultHistoryWindow;  // guarded by mu_

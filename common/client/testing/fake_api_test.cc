@@ -78,10 +78,11 @@ class FakeApiTest : public ::testing::Test {
   FakeApi api_{clock_};
 };
 
+// The revision starts at 1, as etcd's does: the first write is revision 2.
 TEST_F(FakeApiTest, CreateStampsMetadataAndSharesOneRevisionCounter) {
   ObjectPtr pod = MustCreate(Pods(), "shop", MakePod("web").Namespace("shop").Label("app", "web").Obj());
   const metav1::ObjectMeta& m = Meta(pod);
-  EXPECT_EQ(m.resourceversion(), "1");
+  EXPECT_EQ(m.resourceversion(), "2");
   EXPECT_EQ(m.namespace_(), "shop");
   EXPECT_EQ(m.generation(), 1);
   EXPECT_EQ(m.uid().size(), 36u);
@@ -90,11 +91,11 @@ TEST_F(FakeApiTest, CreateStampsMetadataAndSharesOneRevisionCounter) {
 
   clock_.Advance(std::chrono::seconds(7));
   ObjectPtr node = MustCreate(Nodes(), "", MakeNode("node-1").Obj());
-  EXPECT_EQ(Meta(node).resourceversion(), "2");
+  EXPECT_EQ(Meta(node).resourceversion(), "3");
   EXPECT_EQ(Meta(node).namespace_(), "");
   EXPECT_EQ(api::WallTimeOf(Meta(node).creationtimestamp()), clock_.Now());
   EXPECT_NE(Meta(node).uid(), m.uid());
-  EXPECT_EQ(api_.revision(), 2);
+  EXPECT_EQ(api_.revision(), 3);
 
   // Returned objects are the stored, shared, read-only copies.
   Result<ObjectPtr> again = api_.Get(Pods(), "shop", "web");
@@ -132,7 +133,7 @@ TEST_F(FakeApiTest, UpdateIsOptimisticallyConcurrent) {
   change.mutable_spec()->set_replicas(3);
   Result<ObjectPtr> v2 = api_.Update(Deployments(), "shop", change);
   ASSERT_TRUE(v2.ok()) << v2.status().ToString();
-  EXPECT_EQ(Meta(*v2).resourceversion(), "2");
+  EXPECT_EQ(Meta(*v2).resourceversion(), "3");
   EXPECT_EQ(Meta(*v2).generation(), 2);  // spec changed
   EXPECT_EQ(Meta(*v2).uid(), Meta(v1).uid());
 
@@ -147,7 +148,7 @@ TEST_F(FakeApiTest, UpdateIsOptimisticallyConcurrent) {
   change.mutable_metadata()->clear_resourceversion();
   Result<ObjectPtr> v3 = api_.Update(Deployments(), "shop", change);
   ASSERT_TRUE(v3.ok());
-  EXPECT_EQ(Meta(*v3).resourceversion(), "3");
+  EXPECT_EQ(Meta(*v3).resourceversion(), "4");
 
   // A label change keeps the generation; an update that changes nothing writes nothing.
   appsv1::Deployment labelled = static_cast<const appsv1::Deployment&>(**v3);
@@ -158,7 +159,7 @@ TEST_F(FakeApiTest, UpdateIsOptimisticallyConcurrent) {
   Result<ObjectPtr> same = api_.Update(Deployments(), "shop", static_cast<const appsv1::Deployment&>(**v4));
   ASSERT_TRUE(same.ok());
   EXPECT_EQ(same->get(), v4->get());
-  EXPECT_EQ(api_.revision(), 4);
+  EXPECT_EQ(api_.revision(), 5);
 
   appsv1::Deployment ghost = MakeDeployment("ghost").Namespace("shop").Obj();
   EXPECT_EQ(api_.Update(Deployments(), "shop", ghost).status().code(), Code::kNotFound);
@@ -209,7 +210,7 @@ TEST_F(FakeApiTest, ListSelectsByLabelsFieldsAndNamespace) {
   Result<ObjectList> all = api_.List(Pods(), "");
   ASSERT_TRUE(all.ok());
   EXPECT_EQ(names(*all), (std::vector<std::string>{"blog/d", "shop/a", "shop/b", "shop/c"}));
-  EXPECT_EQ(all->resource_version, "4");
+  EXPECT_EQ(all->resource_version, "5");
   EXPECT_TRUE(all->continue_token.empty());
 
   Result<ObjectList> web = api_.List(Pods(), "shop", ListOptions{.label_selector = "app=web"});
@@ -285,7 +286,7 @@ TEST_F(FakeApiTest, WatchFromZeroSendsStateThenLiveEvents) {
   WatchEvent entered = NextEvent(*w);
   EXPECT_EQ(entered.type, Type::kAdded);
   EXPECT_EQ(Meta(entered.object).name(), "b");
-  EXPECT_EQ(Meta(entered.object).resourceversion(), "4");
+  EXPECT_EQ(Meta(entered.object).resourceversion(), "5");
 
   corev1::Pod left = AsPod(entered.object);
   (*left.mutable_metadata()->mutable_labels())["app"] = "cache";
@@ -293,7 +294,7 @@ TEST_F(FakeApiTest, WatchFromZeroSendsStateThenLiveEvents) {
   WatchEvent gone = NextEvent(*w);
   EXPECT_EQ(gone.type, Type::kDeleted);
   EXPECT_EQ(Meta(gone.object).labels().at("app"), "web");
-  EXPECT_EQ(Meta(gone.object).resourceversion(), "5");
+  EXPECT_EQ(Meta(gone.object).resourceversion(), "6");
   ExpectIdle(*w);
 }
 
@@ -309,10 +310,10 @@ TEST_F(FakeApiTest, WatchFromResourceVersionReplaysHistory) {
   auto w = MustWatch(Pods(), "", ListOptions{.resource_version = rv, .allow_watch_bookmarks = true});
   WatchEvent e1 = NextEvent(*w);
   EXPECT_EQ(e1.type, Type::kModified);
-  EXPECT_EQ(Meta(e1.object).resourceversion(), "2");
+  EXPECT_EQ(Meta(e1.object).resourceversion(), "3");
   WatchEvent e2 = NextEvent(*w);
   EXPECT_EQ(e2.type, Type::kDeleted);
-  EXPECT_EQ(Meta(e2.object).resourceversion(), "4");
+  EXPECT_EQ(Meta(e2.object).resourceversion(), "5");
   ExpectIdle(*w);
 
   // Live events follow the replay.
@@ -323,17 +324,17 @@ TEST_F(FakeApiTest, WatchFromResourceVersionReplaysHistory) {
 TEST_F(FakeApiTest, WatchOlderThanTheHistoryWindowIsGone) {
   api_.SetHistoryWindow(2);
   for (const char* n : {"a", "b", "c", "d"}) MustCreate(Pods(), "shop", MakePod(n).Namespace("shop").Obj());
-  // Revisions 3 and 4 are kept: a watch from 2 still works, from 1 it does not.
-  auto ok = MustWatch(Pods(), "", ListOptions{.resource_version = "2"});
+  // Revisions 4 and 5 are kept: a watch from 3 still works, from 2 it does not.
+  auto ok = MustWatch(Pods(), "", ListOptions{.resource_version = "3"});
   EXPECT_EQ(Meta(NextEvent(*ok).object).name(), "c");
-  auto old = MustWatch(Pods(), "", ListOptions{.resource_version = "1"});
+  auto old = MustWatch(Pods(), "", ListOptions{.resource_version = "2"});
   auto e = old->Next();
-  EXPECT_EQ(e.status(), Gone("too old resource version: 1 (3)"));
+  EXPECT_EQ(e.status(), Gone("too old resource version: 2 (4)"));
 
   api_.CompactHistory();
-  auto compacted = MustWatch(Pods(), "", ListOptions{.resource_version = "3"});
+  auto compacted = MustWatch(Pods(), "", ListOptions{.resource_version = "4"});
   EXPECT_EQ(compacted->Next().status().code(), Code::kGone);
-  auto current = MustWatch(Pods(), "", ListOptions{.resource_version = "4", .allow_watch_bookmarks = true});
+  auto current = MustWatch(Pods(), "", ListOptions{.resource_version = "5", .allow_watch_bookmarks = true});
   ExpectIdle(*current);
 }
 
@@ -345,7 +346,7 @@ TEST_F(FakeApiTest, BookmarksOnlyForWatchesThatAskForThem) {
   WatchEvent b = NextEvent(*with);
   EXPECT_EQ(b.type, Type::kBookmark);
   EXPECT_EQ(b.object->GetDescriptor(), corev1::Node::descriptor());
-  EXPECT_EQ(Meta(b.object).resourceversion(), "1");
+  EXPECT_EQ(Meta(b.object).resourceversion(), "2");
   MustCreate(Nodes(), "", MakeNode("n1").Obj());
   EXPECT_EQ(NextEvent(*without).type, Type::kAdded);  // no bookmark queued before it
 }
@@ -377,7 +378,7 @@ TEST_F(FakeApiTest, WatchTimesOutOnTheClockAndStopUnblocks) {
   ASSERT_TRUE(end.ok());
   EXPECT_FALSE(end->has_value());
 
-  auto forever = MustWatch(Pods(), "", ListOptions{.resource_version = "1"});
+  auto forever = MustWatch(Pods(), "", ListOptions{.resource_version = std::to_string(api_.revision())});
   auto stopped = std::async(std::launch::async, [&] { return forever->Next(); });
   ASSERT_TRUE(WaitFor([&] { return clock_.sleepers() == 1; }));
   forever->Stop();
@@ -388,7 +389,7 @@ TEST_F(FakeApiTest, FinalizersKeepADeletedObjectUntilRemoved) {
   corev1::Pod p = MakePod("a").Namespace("shop").Obj();
   p.mutable_metadata()->add_finalizers("example.com/hold");
   MustCreate(Pods(), "shop", p);
-  auto w = MustWatch(Pods(), "", ListOptions{.resource_version = "1", .allow_watch_bookmarks = true});
+  auto w = MustWatch(Pods(), "", ListOptions{.resource_version = std::to_string(api_.revision()), .allow_watch_bookmarks = true});
   clock_.Advance(std::chrono::seconds(3));
   Result<ObjectPtr> terminating = api_.Delete(Pods(), "shop", "a");
   ASSERT_TRUE(terminating.ok());
@@ -440,7 +441,7 @@ TEST_F(FakeApiTest, PatchAppliesAsTheServerDoes) {
   ASSERT_TRUE(merged.ok()) << merged.status().ToString();
   EXPECT_EQ(Meta(*merged).labels().size(), 1u);
   EXPECT_EQ(Meta(*merged).labels().at("tier"), "front");
-  EXPECT_EQ(Meta(*merged).resourceversion(), "2");
+  EXPECT_EQ(Meta(*merged).resourceversion(), "3");
 
   Result<ObjectPtr> strategic = api_.Patch(Pods(), "shop", "a", PatchType::kStrategicMerge,
                                            R"({"spec":{"containers":[{"name":"main","image":"img:2"}]}})");
@@ -538,7 +539,7 @@ TEST_F(FakeApiTest, MetadataOnlyAndDeleteCollection) {
   EXPECT_EQ((*partial)->GetDescriptor(), metav1::PartialObjectMetadata::descriptor());
   EXPECT_EQ(Meta(*partial).labels().at("app"), "web");
 
-  auto w = MustWatch(Pods(), "shop", ListOptions{.resource_version = "2", .metadata_only = true});
+  auto w = MustWatch(Pods(), "shop", ListOptions{.resource_version = "3", .metadata_only = true});
   ASSERT_TRUE(api_.DeleteCollection(Pods(), "shop", ListOptions{.label_selector = "app=web"}).ok());
   WatchEvent e = NextEvent(*w);
   EXPECT_EQ(e.type, Type::kDeleted);
@@ -562,14 +563,14 @@ TEST_F(FakeApiTest, ConcurrentWritersGetDistinctRevisionsAndWatchSeesAll) {
     });
   }
   for (auto& t : threads) t.join();
-  int64_t last = 0;
+  int64_t last = 1;  // the revision before the first write
   for (int i = 0; i < kThreads * kEach; ++i) {
     WatchEvent e = NextEvent(*w);
     int64_t rv = std::stoll(Meta(e.object).resourceversion());
     EXPECT_EQ(rv, last + 1);  // in revision order, none missing
     last = rv;
   }
-  EXPECT_EQ(api_.revision(), kThreads * kEach);
+  EXPECT_EQ(api_.revision(), 1 + kThreads * kEach);
 }
 
 }  // namespace
