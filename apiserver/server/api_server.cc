@@ -69,6 +69,34 @@ Result<std::optional<discovery::TableOptions>> TableRequest(const net::Request& 
   return std::optional<discovery::TableOptions>(std::move(to));
 }
 
+// Whether the request's Accept asks for PartialObjectMetadata (`want`: the single or the list
+// form), with the API version to answer in; nullopt for the object itself. NotAcceptable when it
+// asks for the other form (upstream: a list is never answered as a single PartialObjectMetadata).
+Result<std::optional<std::string>> MetadataRequest(const net::Request& req, discovery::OutputKind want) {
+  discovery::OutputFormat out = discovery::NegotiateOutput(req.headers.Get("Accept"));
+  if (out.kind != discovery::OutputKind::kPartialObjectMetadata &&
+      out.kind != discovery::OutputKind::kPartialObjectMetadataList) {
+    return std::optional<std::string>();
+  }
+  if (out.kind != want) {
+    bool list = want == discovery::OutputKind::kPartialObjectMetadataList;
+    return Status(Code::kNotAcceptable, std::string("you requested ") +
+                                            (list ? "PartialObjectMetadata, but the requested object is a list"
+                                                  : "PartialObjectMetadataList, but the requested object is not a list"));
+  }
+  return std::optional<std::string>(out.api_version);
+}
+
+// PartialObjectMetadata's JSON, written around the object's own metadata (no copy of it).
+void AppendPartialObjectMetadata(const Message& object, std::string_view api_version, std::string* out) {
+  *out += "{\"kind\":\"PartialObjectMetadata\",\"apiVersion\":";
+  AppendJsonString(*out, api_version);
+  *out += ",\"metadata\":";
+  Status s = api::AppendJson(MetaOf(object), out);
+  CK_CHECK(s.ok()) << s.ToString();
+  *out += '}';
+}
+
 std::string EncodeObject(const ResourceInfo& r, const Message& m) {
   Result<std::string> j = api::ToJson(m, {r.kind, r.GroupVersion()});
   CK_CHECK(j.ok()) << j.status().ToString();
@@ -545,6 +573,13 @@ void ApiServer::Get(Call& c) {
     if (!t.ok()) return Fail(c, t.status());
     return Finish(c, 200, std::move(*t));
   }
+  Result<std::optional<std::string>> partial = MetadataRequest(c.req, discovery::OutputKind::kPartialObjectMetadata);
+  if (!partial.ok()) return Fail(c, partial.status());
+  if (*partial) {
+    std::string body;
+    AppendPartialObjectMetadata(**obj, **partial, &body);
+    return Finish(c, 200, std::move(body));
+  }
   Finish(c, 200, EncodeObject(r, **obj));
 }
 
@@ -610,15 +645,24 @@ void ApiServer::List(Call& c) {
     if (!t.ok()) return Fail(c, t.status());
     return Finish(c, 200, std::move(*t));
   }
+  Result<std::optional<std::string>> partial =
+      MetadataRequest(c.req, discovery::OutputKind::kPartialObjectMetadataList);
+  if (!partial.ok()) return Fail(c, partial.status());
   std::string body;
-  size_t guess = 128;
-  for (const ObjectPtr& o : lr.objects) guess += o->Json().size() + 1;
-  body.reserve(guess);
-  body += "{\"kind\":\"";
-  body += r.kind;
-  body += "List\",\"apiVersion\":\"";
-  body += r.GroupVersion();
-  body += "\",\"metadata\":{\"resourceVersion\":\"";
+  if (*partial) {
+    body += "{\"kind\":\"PartialObjectMetadataList\",\"apiVersion\":";
+    AppendJsonString(body, **partial);
+    body += ",\"metadata\":{\"resourceVersion\":\"";
+  } else {
+    size_t guess = 128;
+    for (const ObjectPtr& o : lr.objects) guess += o->Json().size() + 1;
+    body.reserve(guess);
+    body += "{\"kind\":\"";
+    body += r.kind;
+    body += "List\",\"apiVersion\":\"";
+    body += r.GroupVersion();
+    body += "\",\"metadata\":{\"resourceVersion\":\"";
+  }
   body += std::to_string(lr.revision);
   body += '"';
   if (!cont.empty()) {
@@ -633,7 +677,11 @@ void ApiServer::List(Call& c) {
   body += "},\"items\":[";
   for (size_t k = 0; k < lr.objects.size(); ++k) {
     if (k) body += ',';
-    body += lr.objects[k]->Json();
+    if (*partial) {
+      AppendPartialObjectMetadata(lr.objects[k]->object(), **partial, &body);
+    } else {
+      body += lr.objects[k]->Json();
+    }
   }
   body += "]}";
   Finish(c, 200, std::move(body));
@@ -683,6 +731,10 @@ void ApiServer::Watch(Call& c) {
   if (!table_request.ok()) return Fail(c, table_request.status());
   bool table = table_request->has_value();
   discovery::TableOptions to = table ? **table_request : discovery::TableOptions();
+  Result<std::optional<std::string>> partial_request =
+      MetadataRequest(c.req, discovery::OutputKind::kPartialObjectMetadata);
+  if (!partial_request.ok()) return Fail(c, partial_request.status());
+  std::optional<std::string> partial = *partial_request;
 
   auto aw = std::make_shared<ActiveWatch>();
   aw->writer = c.w;
@@ -698,7 +750,8 @@ void ApiServer::Watch(Call& c) {
   const ResourceInfo* rp = &r;
   Clock* clock = clock_;
   size_t max_buffered = options_.watch_max_buffered_bytes;
-  WatchSink sink = [weak, table, to, first_table, rp, clock, events, max_buffered](const CacheEvent& e) mutable {
+  WatchSink sink = [weak, table, to, partial, first_table, rp, clock, events,
+                    max_buffered](const CacheEvent& e) mutable {
     std::shared_ptr<ActiveWatch> a = weak.lock();
     if (!a || a->ended.load()) return false;
     if (a->writer->Closed() || a->writer->BufferedBytes() > max_buffered) {
@@ -709,8 +762,14 @@ void ApiServer::Watch(Call& c) {
     line += WatchEventTypeName(e.type);
     line += "\",\"object\":";
     if (e.type == WatchEventType::kBookmark) {
-      line += "{\"kind\":\"" + rp->kind + "\",\"apiVersion\":\"" + rp->GroupVersion() +
-              "\",\"metadata\":{\"resourceVersion\":\"" + std::to_string(e.revision) + "\"}}";
+      if (partial) {
+        line += "{\"kind\":\"PartialObjectMetadata\",\"apiVersion\":\"" + *partial;
+      } else {
+        line += "{\"kind\":\"" + rp->kind + "\",\"apiVersion\":\"" + rp->GroupVersion();
+      }
+      line += "\",\"metadata\":{\"resourceVersion\":\"" + std::to_string(e.revision) + "\"}}";
+    } else if (partial) {
+      AppendPartialObjectMetadata(e.object->object(), *partial, &line);
     } else if (table) {
       to.now = clock->Now();
       to.column_definitions = *first_table;

@@ -246,6 +246,48 @@ TEST(ApiServerList, ContinuePagesComeFromTheFirstPagesSnapshot) {
   EXPECT_THAT(now->body, ::testing::Not(::testing::HasSubstr(R"("name":"c4")")));
 }
 
+// Metadata-only clients (client-go's metadata informers: the garbage collector, namespace
+// deletion) ask for PartialObjectMetadata and get only each object's metadata.
+TEST(ApiServerList, PartialObjectMetadataForGetListAndWatch) {
+  testutil::ApiServerProcess server;
+  auto c = server.Client();
+  ASSERT_EQ(c->Do(Json("POST", "/api/v1/namespaces/default/configmaps",
+                       R"({"metadata":{"name":"m","labels":{"a":"b"}},"data":{"big":"payload"}})"))->status,
+            201);
+  auto as = [](std::string method, std::string target, std::string what) {
+    net::ClientRequest r = Json(std::move(method), std::move(target));
+    r.headers.Set("Accept", "application/json;as=" + what + ";g=meta.k8s.io;v=v1,application/json");
+    return r;
+  };
+  auto one = c->Do(as("GET", "/api/v1/namespaces/default/configmaps/m", "PartialObjectMetadata"));
+  ASSERT_EQ(one->status, 200) << one->body;
+  EXPECT_THAT(one->body, ::testing::StartsWith(R"({"kind":"PartialObjectMetadata","apiVersion":"meta.k8s.io/v1","metadata":{"name":"m")"));
+  EXPECT_THAT(one->body, ::testing::HasSubstr(R"("labels":{"a":"b"})"));
+  EXPECT_THAT(one->body, ::testing::Not(::testing::HasSubstr("payload")));
+
+  auto list = c->Do(as("GET", "/api/v1/namespaces/default/configmaps", "PartialObjectMetadataList"));
+  ASSERT_EQ(list->status, 200) << list->body;
+  EXPECT_THAT(list->body, ::testing::StartsWith(R"({"kind":"PartialObjectMetadataList","apiVersion":"meta.k8s.io/v1","metadata":{"resourceVersion":")"));
+  EXPECT_THAT(list->body, ::testing::HasSubstr(R"("items":[{"kind":"PartialObjectMetadata","apiVersion":"meta.k8s.io/v1","metadata":{"name":"m")"));
+  EXPECT_THAT(list->body, ::testing::Not(::testing::HasSubstr("payload")));
+
+  auto wrong = c->Do(as("GET", "/api/v1/namespaces/default/configmaps", "PartialObjectMetadata"));
+  EXPECT_EQ(wrong->status, 406) << wrong->body;
+
+  auto stream = c->Open(as("GET", "/api/v1/namespaces/default/configmaps?watch=1", "PartialObjectMetadata"));
+  ASSERT_TRUE(stream.ok()) << stream.status().ToString();
+  ASSERT_EQ((*stream)->status(), 200);
+  std::string events;
+  while (events.find('\n') == std::string::npos) {
+    auto piece = (*stream)->Next(std::chrono::seconds(10));
+    ASSERT_TRUE(piece.ok() && piece->has_value());
+    events += **piece;
+  }
+  EXPECT_THAT(events, ::testing::StartsWith(R"({"type":"ADDED","object":{"kind":"PartialObjectMetadata","apiVersion":"meta.k8s.io/v1","metadata":{"name":"m")"));
+  EXPECT_THAT(events, ::testing::Not(::testing::HasSubstr("payload")));
+  (*stream)->Cancel();
+}
+
 TEST(ApiServerErrors, StatusBodiesForBadRequests) {
   testutil::ApiServerProcess server;
   auto c = server.Client();
