@@ -30,12 +30,6 @@
 namespace ck::apiserver {
 namespace {
 
-constexpr const char* kContinueExpired =
-    "The provided continue parameter is too old to display a consistent list result. You can start a new list "
-    "without the continue parameter, or use the continue token in this response to retrieve the remainder of the "
-    "results. Continuing with the provided token results in an inconsistent list - objects that were created, "
-    "modified, or deleted between the time the first chunk was returned and now may show up in the list.";
-
 namespace corev1 = k8s::io::api::core::v1;
 namespace appsv1 = k8s::io::api::apps::v1;
 namespace authnv1 = k8s::io::api::authentication::v1;
@@ -599,7 +593,7 @@ void ApiServer::List(Call& c) {
   if (auto token = c.query.Get("continue"); token && !token->empty()) {
     Result<ContinueToken> t = DecodeContinue(*token);
     if (!t.ok()) return Fail(c, t.status());
-    if (t->revision < cache_->oldest_resumable_revision()) return Fail(c, Gone(kContinueExpired));
+    if (t->revision < cache_->oldest_resumable_revision()) return Fail(c, ContinueExpired());
     after = prefix + t->start_after;
     continue_revision = t->revision;
   }
@@ -620,7 +614,7 @@ void ApiServer::List(Call& c) {
     // The next page of a list comes from the first page's snapshot.
     Result<WatchCache::ListResult> at = cache_->ListAt(continue_revision, prefix, FilterOf(*sel), limit, after);
     if (!at.ok()) {
-      if (at.status().code() == Code::kGone) return Fail(c, Gone(kContinueExpired));
+      if (at.status().code() == Code::kGone) return Fail(c, ContinueExpired());
       return Fail(c, at.status());
     }
     lr = std::move(at).value();

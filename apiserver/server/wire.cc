@@ -105,6 +105,14 @@ std::string EncodeContinue(int64_t revision, std::string_view last_key) {
   return Base64Encode(json);
 }
 
+Status ContinueExpired() {
+  return Gone(
+      "The provided continue parameter is too old to display a consistent list result. You can start a new list "
+      "without the continue parameter, or use the continue token in this response to retrieve the remainder of the "
+      "results. Continuing with the provided token results in an inconsistent list - objects that were created, "
+      "modified, or deleted between the time the first chunk was returned and now may show up in the list.");
+}
+
 Result<ContinueToken> DecodeContinue(std::string_view token) {
   auto bad = [](std::string_view why) { return BadRequest("continue key is not valid: " + std::string(why)); };
   std::string json;

@@ -38,6 +38,8 @@ struct ContinueToken {
 std::string EncodeContinue(int64_t revision, std::string_view last_key);
 // BadRequest (`continue key is not valid: ...`) for anything we did not write.
 Result<ContinueToken> DecodeContinue(std::string_view token);
+// 410 Expired with upstream's message, for a token older than the history that can serve it.
+Status ContinueExpired();
 
 // One log line per request (verb, path, user, code, latency, revision) at -v=2 and above, and the
 // apiserver_request_total / apiserver_request_duration_seconds metrics. Thread-safe.

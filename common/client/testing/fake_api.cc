@@ -7,8 +7,11 @@
 #include <algorithm>
 
 #include "apiserver/patch/patch.h"
+#include "apiserver/server/fields.h"
+#include "apiserver/server/wire.h"
 #include "common/api/codec.h"
 #include "common/api/field_selector.h"
+#include "common/api/kinds.h"
 #include "common/api/label_selector.h"
 #include "common/api/object.h"
 #include "common/api/proto/autoscaling_v1.pb.h"
@@ -27,22 +30,8 @@ using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 using google::protobuf::Reflection;
 
-// ---- Objects through reflection: every kind has an ObjectMeta `metadata` field. ----
-
-const FieldDescriptor* MetadataField(const Message& m) {
-  const FieldDescriptor* f = m.GetDescriptor()->FindFieldByName("metadata");
-  CK_CHECK(f != nullptr && f->message_type() == metav1::ObjectMeta::descriptor())
-      << m.GetDescriptor()->full_name() << " has no ObjectMeta metadata";
-  return f;
-}
-
-const metav1::ObjectMeta& MetaOf(const Message& m) {
-  return static_cast<const metav1::ObjectMeta&>(m.GetReflection()->GetMessage(m, MetadataField(m)));
-}
-
-metav1::ObjectMeta* MutableMetaOf(Message* m) {
-  return static_cast<metav1::ObjectMeta*>(m->GetReflection()->MutableMessage(m, MetadataField(*m)));
-}
+using api::MetaOf;
+using api::MutableMetaOf;
 
 std::unique_ptr<Message> Clone(const Message& m) {
   std::unique_ptr<Message> c(m.New());
@@ -52,13 +41,6 @@ std::unique_ptr<Message> Clone(const Message& m) {
 
 const Descriptor* DescriptorOf(const std::string& full_name) {
   return google::protobuf::DescriptorPool::generated_pool()->FindMessageTypeByName(full_name);
-}
-
-std::unique_ptr<Message> NewOfType(const std::string& full_name) {
-  const Descriptor* d = DescriptorOf(full_name);
-  CK_CHECK(d != nullptr) << "no generated message " << full_name;
-  return std::unique_ptr<Message>(
-      google::protobuf::MessageFactory::generated_factory()->GetPrototype(d)->New());
 }
 
 // Copies the top-level message field `name` from `from` to `to` (same type).
@@ -134,62 +116,6 @@ ObjectPtr MetadataOnly(const ObjectPtr& object) {
   return partial;
 }
 
-// ---- Field selectors (upstream's per-kind GetAttrs) ----
-
-const std::vector<std::string>& KindFields(const ResourceInfo& r) {
-  static const auto* table = new std::map<std::string, std::vector<std::string>>{
-      {"pods",
-       {"spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName",
-        "spec.hostNetwork", "status.phase", "status.podIP", "status.nominatedNodeName"}},
-      {"events",
-       {"involvedObject.kind", "involvedObject.namespace", "involvedObject.name", "involvedObject.uid",
-        "involvedObject.apiVersion", "involvedObject.resourceVersion", "involvedObject.fieldPath", "reason",
-        "reportingComponent", "source", "type"}},
-      {"nodes", {"spec.unschedulable"}},
-      {"namespaces", {"status.phase"}},
-      {"secrets", {"type"}},
-      {"services", {"spec.clusterIP", "spec.type"}},
-      {"replicationcontrollers", {"status.replicas"}},
-      {"replicasets.apps", {"status.replicas"}},
-      {"jobs.batch", {"status.successful"}},
-  };
-  static const std::vector<std::string> none;
-  auto it = table->find(r.GroupResource());
-  return it == table->end() ? none : it->second;
-}
-
-// The value of a dotted field path as a field set holds it ("" when absent).
-std::string FieldValue(const Message& root, std::string_view path) {
-  const Message* m = &root;
-  std::vector<std::string_view> parts = Split(path, '.');
-  for (size_t i = 0; i < parts.size(); ++i) {
-    const FieldDescriptor* f = m->GetDescriptor()->FindFieldByName(std::string(parts[i]));
-    if (f == nullptr || f->is_repeated()) return "";
-    const Reflection* r = m->GetReflection();
-    bool last = i + 1 == parts.size();
-    if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
-      m = &r->GetMessage(*m, f);
-      // Events select "source" by its component.
-      if (last) return FieldValue(*m, "component");
-      continue;
-    }
-    if (!last) return "";
-    switch (f->cpp_type()) {
-      case FieldDescriptor::CPPTYPE_STRING:
-        return r->GetString(*m, f);
-      case FieldDescriptor::CPPTYPE_BOOL:
-        return r->GetBool(*m, f) ? "true" : "false";
-      case FieldDescriptor::CPPTYPE_INT32:
-        return std::to_string(r->GetInt32(*m, f));
-      case FieldDescriptor::CPPTYPE_INT64:
-        return std::to_string(r->GetInt64(*m, f));
-      default:
-        return "";
-    }
-  }
-  return "";
-}
-
 // What a list, watch or deletecollection selects.
 struct Filter {
   bool namespaced = false;
@@ -203,13 +129,7 @@ struct Filter {
     f.ns = r.namespaced ? ns : "";
     CK_ASSIGN_OR_RETURN(f.labels, api::LabelSelector::Parse(options.label_selector));
     CK_ASSIGN_OR_RETURN(f.fields, api::FieldSelector::Parse(options.field_selector));
-    const std::vector<std::string>& own = KindFields(r);
-    for (const api::FieldSelector::Term& t : f.fields.terms()) {
-      if (t.field == "metadata.name" || t.field == "metadata.namespace") continue;
-      if (std::find(own.begin(), own.end(), t.field) == own.end()) {
-        return BadRequest("field label not supported: " + t.field);
-      }
-    }
+    CK_RETURN_IF_ERROR(apiserver::CheckFieldSelector(r, f.fields));
     return f;
   }
 
@@ -222,51 +142,9 @@ struct Filter {
     const metav1::ObjectMeta& meta = MetaOf(object);
     if (namespaced && !ns.empty() && meta.namespace_() != ns) return false;
     if (!labels.Matches(meta.labels())) return false;
-    if (fields.Empty()) return true;
-    std::map<std::string, std::string> set;
-    for (const api::FieldSelector::Term& t : fields.terms()) {
-      if (t.field == "metadata.name") {
-        set[t.field] = meta.name();
-      } else if (t.field == "metadata.namespace") {
-        set[t.field] = meta.namespace_();
-      } else {
-        set[t.field] = FieldValue(object, t.field);
-      }
-    }
-    return fields.Matches(set);
+    return fields.Empty() || fields.Matches(apiserver::FieldSetOf(object, fields));
   }
 };
-
-// ---- Continue tokens: base64 of {"v":"meta.k8s.io/v1","rv":N,"start":"<key>\u0000"}, as upstream. ----
-
-std::string EncodeContinue(int64_t revision, const std::string& last_key) {
-  std::string json = "{\"v\":\"meta.k8s.io/v1\",\"rv\":" + std::to_string(revision) + ",\"start\":";
-  AppendJsonString(json, last_key + std::string(1, '\0'));
-  json += "}";
-  return Base64Encode(json);
-}
-
-Result<std::pair<int64_t, std::string>> DecodeContinue(const std::string& token) {
-  Status bad = BadRequest("continue key is not valid: " + token);
-  std::string json;
-  if (!DecodeBase64(token, &json)) return bad;
-  size_t rv_at = json.find("\"rv\":");
-  size_t start_at = json.find("\"start\":\"");
-  if (rv_at == std::string::npos || start_at == std::string::npos) return bad;
-  size_t rv_end = json.find_first_not_of("0123456789", rv_at + 5);
-  std::optional<int64_t> rv = ParseInt(std::string_view(json).substr(rv_at + 5, rv_end - rv_at - 5));
-  if (!rv) return bad;
-  // Keys are namespace/name (DNS names): the only escape in "start" is the trailing \u0000.
-  size_t value_at = start_at + 9;
-  size_t end = json.find("\\u0000\"", value_at);
-  if (end == std::string::npos) return bad;
-  return std::make_pair(*rv, json.substr(value_at, end - value_at));
-}
-
-constexpr char kContinueExpired[] =
-    "The provided continue parameter is too old to display a consistent list result. You can start a new "
-    "list "
-    "without the continue parameter.";
 
 MonoTime FarFuture(const Clock& clock) { return clock.Monotonic() + std::chrono::hours(24 * 365 * 10); }
 
@@ -529,14 +407,14 @@ Result<ObjectList> FakeApi::List(const ResourceInfo& resource, const std::string
   std::string start_after;
   bool resume = false;
   if (!options.continue_token.empty()) {
-    CK_ASSIGN_OR_RETURN(auto token, DecodeContinue(options.continue_token));
+    CK_ASSIGN_OR_RETURN(apiserver::ContinueToken token, apiserver::DecodeContinue(options.continue_token));
     auto by_rev = snapshots_.find(gr);
-    if (by_rev == snapshots_.end() || !by_rev->second.count(token.first) || token.first < history_start_) {
-      return Gone(kContinueExpired);
+    if (by_rev == snapshots_.end() || !by_rev->second.count(token.revision) || token.revision < history_start_) {
+      return apiserver::ContinueExpired();
     }
-    list_revision = token.first;
-    snapshot = by_rev->second[token.first];
-    start_after = token.second;
+    list_revision = token.revision;
+    snapshot = by_rev->second[token.revision];
+    start_after = token.start_after;
     resume = true;
   } else {
     const std::string& rv = options.resource_version;
@@ -572,7 +450,7 @@ Result<ObjectList> FakeApi::List(const ResourceInfo& resource, const std::string
   // More keys remain in range: hand out a token to a consistent snapshot at this revision.
   for (; it != snapshot->end(); ++it) {
     if (!filter.InScope(it->first)) continue;
-    out.continue_token = EncodeContinue(list_revision, last_key);
+    out.continue_token = apiserver::EncodeContinue(list_revision, last_key);
     snapshots_[gr][list_revision] = snapshot;
     break;
   }
@@ -845,7 +723,7 @@ Result<ObjectPtr> FakeApi::Patch(const ResourceInfo& resource, const std::string
   auto it = bucket.find(KeyOf(resource, ns, name));
   if (it == bucket.end()) {
     if (type != PatchType::kApply || !subresource.empty()) return NotFoundError(resource, name);
-    std::unique_ptr<Message> object = NewOfType(resource.proto_type);
+    std::unique_ptr<Message> object = api::NewMessage(resource.proto_type);
     CK_RETURN_IF_ERROR(api::FromJson(body, object.get()));
     MutableMetaOf(object.get())->set_name(name);
     return CreateLocked(resource, ns, *object, options.dry_run);
