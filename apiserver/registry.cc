@@ -18,6 +18,9 @@ namespace corev1 = k8s::io::api::core::v1;
 namespace {
 
 constexpr int kMaxConflictRetries = 16;
+// Attempts when a transaction loses only on admission or allocation state (a quota or an address
+// another write took): each round one contender wins, so this bounds the contenders, not time.
+constexpr int kMaxStateRetries = 64;
 
 const google::protobuf::FieldDescriptor* FieldNamed(const Message& m, const char* name) {
   return m.GetDescriptor()->FindFieldByName(name);
@@ -172,6 +175,14 @@ Result<std::shared_ptr<const Message>> Registry::Create(const ResourceInfo& r, c
   if (HasField(*obj, "spec")) meta->set_generation(1);
   PrepareForCreate(r, obj.get());
   ApplyDefaults(r, obj.get());
+  if (options.admission) {
+    CK_RETURN_IF_ERROR(options.admission->Mutate(r, nullptr, obj.get(), details));
+    // Mutation may not move the object (upstream: name and namespace are fixed before admission).
+    if (r.namespaced && meta->namespace_() != ns) {
+      return BadRequest("the namespace of the provided object does not match the namespace sent on the request");
+    }
+    ApplyDefaults(r, obj.get());
+  }
 
   const std::string key = StorageKey(r, meta->namespace_(), meta->name());
   // The object before allocation, to allocate again when an address was taken concurrently.
@@ -180,12 +191,16 @@ Result<std::shared_ptr<const Message>> Registry::Create(const ResourceInfo& r, c
     requested.reset(obj->New());
     requested->CopyFrom(*obj);
   }
-  for (int attempt = 0; attempt < kMaxConflictRetries; ++attempt) {
-    if (attempt > 0) obj->CopyFrom(*requested);
+  for (int attempt = 0; attempt < kMaxStateRetries; ++attempt) {
+    if (attempt > 0 && requested) obj->CopyFrom(*requested);
     std::vector<store::Compare> compares{store::Compare::NotExists(key)};
     std::vector<store::Op> ops;
     if (allocation_hook_) CK_RETURN_IF_ERROR(allocation_hook_(r, nullptr, obj.get(), &compares, &ops, details));
     CK_RETURN_IF_ERROR(Validate(r, *obj, nullptr, false, details));
+    if (options.admission) {
+      CK_RETURN_IF_ERROR(options.admission->Validate(r, nullptr, obj.get(), options.dry_run ? nullptr : &compares,
+                                                     options.dry_run ? nullptr : &ops, details));
+    }
     if (options.dry_run) return std::shared_ptr<const Message>(std::move(obj));
     ops.push_back(store::Op::Put(key, EncodeForStorage(*obj)));
     auto txn = store_->Txn(std::move(compares), std::move(ops), {store::Op::Get(key)});
@@ -199,7 +214,8 @@ Result<std::shared_ptr<const Message>> Registry::Create(const ResourceInfo& r, c
       if (details) *details = {meta->name(), r.group, r.resource, {}, 0};
       return AlreadyExists(KindLabel(r) + " \"" + meta->name() + "\" already exists");
     }
-    // An allocation was taken concurrently: allocate again.
+    // An allocation or a quota was taken concurrently: read the state it changed and try again.
+    CK_RETURN_IF_ERROR(cache_->WaitFor(txn->revision, std::chrono::seconds(3)));
   }
   return Conflict("too many concurrent allocations for " + KindLabel(r) + " \"" + meta->name() + "\"; try again");
 }
@@ -238,6 +254,7 @@ Result<std::shared_ptr<const Message>> Registry::Write(const ResourceInfo& r, co
                                                        ErrorDetails* details, const Mutator* mutate) {
   const std::string key = StorageKey(r, ns, name);
   bool status_only = options.subresource == "status";
+  int state_retries = 0;
   for (int attempt = 0; attempt < kMaxConflictRetries; ++attempt) {
     CK_RETURN_IF_ERROR(cache_->Sync());
     ObjectPtr current = cache_->Get(key);
@@ -290,6 +307,13 @@ Result<std::shared_ptr<const Message>> Registry::Write(const ResourceInfo& r, co
     meta->set_generation(old_meta.generation());
     meta->set_resourceversion(old_meta.resourceversion());
     if (!status_only) ApplyDefaults(r, next.get());
+    if (options.admission) {
+      CK_RETURN_IF_ERROR(options.admission->Mutate(r, &old, next.get(), details));
+      meta->set_name(old_meta.name());
+      if (r.namespaced) meta->set_namespace_(old_meta.namespace_());
+      meta->set_uid(old_meta.uid());
+      if (!status_only) ApplyDefaults(r, next.get());
+    }
 
     std::vector<store::Compare> compares{store::Compare::ModRevisionIs(key, current->revision())};
     std::vector<store::Op> ops;
@@ -303,6 +327,12 @@ Result<std::shared_ptr<const Message>> Registry::Write(const ResourceInfo& r, co
     // pods/binding writes the pod directly, without the pod-update rules (upstream's binding
     // storage): setting spec.nodeName is exactly what a normal pod update may not do.
     if (options.subresource != "binding") CK_RETURN_IF_ERROR(Validate(r, *next, &old, status_only, details));
+    if (options.admission) {
+      // An update that removes the object (last finalizer gone) is still admitted as an update.
+      CK_RETURN_IF_ERROR(options.admission->Validate(r, &old, next.get(),
+                                                     options.dry_run ? nullptr : &compares,
+                                                     options.dry_run ? nullptr : &ops, details));
+    }
 
     // Nothing changed: no write, no new resourceVersion (kubectl apply of an unchanged file).
     if (Deterministic(*next) == Deterministic(old)) return current->shared_object();
@@ -314,7 +344,11 @@ Result<std::shared_ptr<const Message>> Registry::Write(const ResourceInfo& r, co
     if (!txn->succeeded) {
       bool object_changed = txn->results.empty() || txn->results[0].kvs.empty() ||
                             txn->results[0].kvs[0].mod_revision != current->revision();
-      if (!object_changed) continue;  // an allocation was taken concurrently: allocate again
+      if (!object_changed) {  // an allocation or a quota was taken concurrently: try again
+        if (++state_retries > kMaxStateRetries) break;
+        --attempt;
+        continue;
+      }
       if (caller_gave_rv) return ConflictError(r, name, details);
       CK_RETURN_IF_ERROR(cache_->WaitFor(txn->revision, std::chrono::seconds(3)));
       continue;  // someone else wrote first: read again and reapply
@@ -378,9 +412,14 @@ Result<DeleteResult> Registry::Delete(const ResourceInfo& r, const std::string& 
       }
     }
 
-    if (options.dry_run) return DeleteResult{std::shared_ptr<const Message>(std::move(next)), !keep};
     std::vector<store::Compare> compares{store::Compare::ModRevisionIs(key, current->revision())};
     std::vector<store::Op> ops;
+    if (options.admission) {
+      CK_RETURN_IF_ERROR(options.admission->Validate(r, &current->object(), nullptr,
+                                                     options.dry_run || keep ? nullptr : &compares,
+                                                     options.dry_run || keep ? nullptr : &ops, details));
+    }
+    if (options.dry_run) return DeleteResult{std::shared_ptr<const Message>(std::move(next)), !keep};
     if (keep) {
       if (Deterministic(*next) == Deterministic(current->object())) return DeleteResult{current->shared_object(), false};
       ops.push_back(store::Op::Put(key, EncodeForStorage(*next)));

@@ -43,9 +43,29 @@ struct ErrorDetails {
   int retry_after_seconds = 0;
 };
 
+// Admission of one write (apiserver/admission, bound by the REST layer to the request's user,
+// operation and subresource). The registry calls:
+// - Mutate after its own defaulting (create: once, before allocation and validation; update: on
+//   every attempt, after the caller's change); defaults are applied again afterwards, so what a
+//   mutating plugin or webhook adds is defaulted like the rest;
+// - Validate after validation, inside every transaction attempt, with that attempt's compares and
+//   ops (ResourceQuota adds its quota update there). A delete has object == nullptr; compares and
+//   ops are given only to the write that removes the object (not to a graceful or finalizer delete).
+// When the transaction fails on a compare while the object itself did not change (a quota or an
+// address taken concurrently), the attempt is repeated on fresh state.
+class WriteAdmission {
+ public:
+  virtual ~WriteAdmission() = default;
+  virtual Status Mutate(const ResourceInfo& r, const Message* old_object, Message* object, ErrorDetails* details) = 0;
+  virtual Status Validate(const ResourceInfo& r, const Message* old_object, const Message* object,
+                          std::vector<store::Compare>* compares, std::vector<store::Op>* ops,
+                          ErrorDetails* details) = 0;
+};
+
 struct WriteOptions {
   bool dry_run = false;
   std::string subresource;  // "", "status", or "binding" (no update validation)
+  WriteAdmission* admission = nullptr;
 };
 
 struct DeleteOptions {
@@ -54,6 +74,7 @@ struct DeleteOptions {
   std::optional<std::string> precondition_uid;
   std::optional<std::string> precondition_resource_version;
   bool dry_run = false;
+  WriteAdmission* admission = nullptr;  // Validate(old, nullptr) before the delete is written
 };
 
 struct DeleteResult {

@@ -1,5 +1,6 @@
 #include "apiserver/auth/auth.h"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -46,12 +47,16 @@ UserInfo Anonymous() {
   UserInfo u;
   u.name = std::string(kAnonymousUser);
   u.groups = {std::string(kUnauthenticatedGroup)};
+  u.authenticated_by = "anonymous";
   return u;
 }
 
+// upstream AuthenticatedGroupAdder: not for system:anonymous, nor when the user already has
+// system:authenticated or system:unauthenticated.
 void AddAuthenticated(UserInfo* u) {
+  if (u->name == kAnonymousUser) return;
   for (const std::string& g : u->groups) {
-    if (g == kAuthenticatedGroup) return;
+    if (g == kAuthenticatedGroup || g == kUnauthenticatedGroup) return;
   }
   u->groups.emplace_back(kAuthenticatedGroup);
 }
@@ -82,13 +87,64 @@ class ChainAuthorizer : public Authorizer {
 
 }  // namespace
 
+UserInfo ServiceAccountUser(const ServiceAccountClaims& c) {
+  UserInfo u;
+  u.name = ServiceAccountUsername(c.namespace_, c.service_account_name);
+  u.uid = c.service_account_uid;
+  u.groups = {std::string(kServiceAccountsGroup), std::string(kServiceAccountsGroup) + ":" + c.namespace_};
+  if (c.pod && !c.pod->name.empty() && !c.pod->uid.empty()) {
+    u.extra[std::string(kExtraPodName)] = {c.pod->name};
+    u.extra[std::string(kExtraPodUid)] = {c.pod->uid};
+  }
+  if (c.node && !c.node->name.empty()) {
+    u.extra[std::string(kExtraNodeName)] = {c.node->name};
+    if (!c.node->uid.empty()) u.extra[std::string(kExtraNodeUid)] = {c.node->uid};
+  }
+  if (!c.jti.empty()) u.extra[std::string(kExtraCredentialId)] = {"JTI=" + c.jti};
+  u.authenticated_by = "serviceaccount";
+  return u;
+}
+
+Result<std::unique_ptr<Authenticator>> Authenticator::Create(AuthenticatorOptions o) {
+  std::unique_ptr<Authenticator> a;
+  if (!o.token_auth_file.empty()) {
+    std::ifstream in(o.token_auth_file);
+    if (!in) return Status(Code::kBadRequest, "--token-auth-file: cannot read " + o.token_auth_file);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    CK_ASSIGN_OR_RETURN(a, FromTokenCsv(ss.str(), o.token_auth_file));
+  } else {
+    CK_ASSIGN_OR_RETURN(a, FromTokenCsv(o.token_auth_csv, "token-auth-csv"));
+  }
+  // upstream: --api-audiences defaults to the service account issuer.
+  if (o.api_audiences.empty() && !o.service_account_issuers.empty()) {
+    o.api_audiences = {o.service_account_issuers.front()};
+  }
+  bool has_keys = !o.service_account_key_files.empty() || !o.service_account_key_pems.empty();
+  if (has_keys && o.service_account_issuers.empty()) {
+    return Invalid("--service-account-issuer: required when --service-account-key-file is set");
+  }
+  if (!has_keys && !o.service_account_issuers.empty()) {
+    return Invalid("--service-account-key-file: required when --service-account-issuer is set");
+  }
+  if (!o.service_account_key_files.empty()) {
+    CK_ASSIGN_OR_RETURN(a->sa_verifier_, TokenVerifier::FromFiles(o.service_account_key_files,
+                                                                  o.service_account_issuers, o.api_audiences));
+  } else if (!o.service_account_key_pems.empty()) {
+    CK_ASSIGN_OR_RETURN(a->sa_verifier_, TokenVerifier::Create(o.service_account_key_pems, o.service_account_issuers,
+                                                               o.api_audiences));
+  }
+  a->api_audiences_ = std::move(o.api_audiences);
+  a->anonymous_ = o.anonymous;
+  a->sa_lookup_ = std::move(o.service_account_lookup);
+  a->clock_ = o.clock;
+  return a;
+}
+
 Result<std::unique_ptr<Authenticator>> Authenticator::Create(const std::string& token_auth_file) {
-  if (token_auth_file.empty()) return FromTokenCsv("", "");
-  std::ifstream in(token_auth_file);
-  if (!in) return Status(Code::kBadRequest, "--token-auth-file: cannot read " + token_auth_file);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return FromTokenCsv(ss.str(), token_auth_file);
+  AuthenticatorOptions o;
+  o.token_auth_file = token_auth_file;
+  return Create(std::move(o));
 }
 
 Result<std::unique_ptr<Authenticator>> Authenticator::FromTokenCsv(std::string_view csv, std::string_view source) {
@@ -114,6 +170,7 @@ Result<std::unique_ptr<Authenticator>> Authenticator::FromTokenCsv(std::string_v
     UserInfo u;
     u.name = std::string(TrimSpace((*f)[1]));
     u.uid = std::string(TrimSpace((*f)[2]));
+    u.authenticated_by = "token-file";
     if (u.name.empty()) return Status(Code::kBadRequest, "token file " + where() + ": empty user name");
     for (size_t i = 3; i < f->size(); ++i) {
       for (std::string_view g : Split((*f)[i], ',')) {
@@ -130,34 +187,102 @@ Result<std::unique_ptr<Authenticator>> Authenticator::FromTokenCsv(std::string_v
   return a;
 }
 
-std::optional<UserInfo> Authenticator::LookupToken(std::string_view token) const {
-  auto it = tokens_.find(token);
-  if (it == tokens_.end()) return std::nullopt;
-  UserInfo u = it->second;
-  AddAuthenticated(&u);
-  return u;
+std::optional<UserInfo> Authenticator::TokenChain(std::string_view token, const std::vector<std::string>& audiences,
+                                                  std::vector<std::string>* matched, std::string* error) const {
+  const std::vector<std::string>& requested = audiences.empty() ? api_audiences_ : audiences;
+  // Token-file tokens carry no audience: upstream accepts them only for requests aimed at the
+  // API audiences (WrapAudienceAgnosticToken).
+  std::vector<std::string> api_common;
+  for (const std::string& a : api_audiences_) {
+    if (std::find(requested.begin(), requested.end(), a) != requested.end()) api_common.push_back(a);
+  }
+  if (api_audiences_.empty() || !api_common.empty()) {
+    if (auto it = tokens_.find(token); it != tokens_.end()) {
+      if (matched) *matched = api_common;
+      return it->second;
+    }
+  }
+  if (sa_verifier_ && sa_verifier_->HasAcceptedIssuer(token)) {
+    WallTime now = clock_ ? clock_->Now() : RealClock::Get().Now();
+    Result<ServiceAccountClaims> claims = sa_verifier_->Verify(token, now, requested, matched);
+    if (!claims.ok()) {
+      *error = claims.status().message();
+      return std::nullopt;
+    }
+    if (sa_lookup_) {
+      if (Status s = sa_lookup_(*claims); !s.ok()) {
+        *error = s.message();
+        return std::nullopt;
+      }
+    }
+    return ServiceAccountUser(*claims);
+  }
+  return std::nullopt;
 }
 
-Result<UserInfo> Authenticator::Authenticate(const net::Request& request) const {
-  std::string_view auth = request.headers.Get("Authorization");
-  if (!auth.empty()) {
-    // "Bearer <token>", the scheme case-insensitive, as upstream's bearertoken authenticator.
-    std::string_view s = TrimSpace(auth);
-    if (s.size() > 7 && (s.substr(0, 7) == "Bearer " || s.substr(0, 7) == "bearer ")) {
-      std::string_view token = TrimSpace(s.substr(7));
-      if (std::optional<UserInfo> u = LookupToken(token)) return *u;
-      return Status(Code::kUnauthorized, "Unauthorized");
+Result<UserInfo> Authenticator::AuthenticateToken(std::string_view token, const std::vector<std::string>& audiences,
+                                                  std::vector<std::string>* matched_audiences) const {
+  std::string error;
+  std::vector<std::string> matched;
+  std::optional<UserInfo> u = TokenChain(token, audiences, &matched, &error);
+  if (!u) return Unauthorized(error.empty() ? "invalid bearer token" : error);
+  AddAuthenticated(&*u);
+  if (matched_audiences) *matched_audiences = std::move(matched);
+  return std::move(*u);
+}
+
+std::optional<UserInfo> Authenticator::LookupToken(std::string_view token) const {
+  Result<UserInfo> u = AuthenticateToken(token, {}, nullptr);
+  if (!u.ok()) return std::nullopt;
+  return std::move(*u);
+}
+
+Result<UserInfo> Authenticator::Authenticate(const net::Request& request, std::string* error) const {
+  std::vector<std::string> errors;
+  auto fail = [&]() -> Result<UserInfo> {
+    if (error) *error = errors.empty() ? "no credentials and anonymous requests are disabled" : Join(errors, ", ");
+    return Unauthorized("Unauthorized");
+  };
+
+  // 1. x509 client certificate.
+  const net::PeerIdentity& peer = request.peer;
+  if (peer.client_cert_verified) {
+    // upstream CommonNameUserConversion: no CN, no user (the next authenticator may match).
+    if (!peer.cert_common_name.empty()) {
+      UserInfo u;
+      u.name = peer.cert_common_name;
+      u.groups = peer.cert_organizations;
+      u.authenticated_by = "x509";
+      AddAuthenticated(&u);
+      return u;
     }
-    // Other schemes (Basic) are not accepted; with a verified certificate the certificate wins.
-    if (!request.peer.client_cert_verified) return Status(Code::kUnauthorized, "Unauthorized");
+  } else if (peer.client_cert_presented) {
+    errors.push_back("verifying client certificate failed: " +
+                     (peer.client_cert_error.empty() ? std::string("not verified") : peer.client_cert_error));
   }
-  if (request.peer.client_cert_verified && !request.peer.cert_common_name.empty()) {
-    UserInfo u;
-    u.name = request.peer.cert_common_name;
-    u.groups = request.peer.cert_organizations;
-    AddAuthenticated(&u);
-    return u;
+
+  // 2. Bearer token: "Bearer <token>", the scheme case-insensitive (upstream bearertoken). Other
+  // schemes are not ours and fall through.
+  std::string_view auth = TrimSpace(request.headers.Get("Authorization"));
+  if (!auth.empty()) {
+    size_t sp = auth.find(' ');
+    if (sp != std::string_view::npos && EqualsIgnoreCase(auth.substr(0, sp), "bearer")) {
+      std::string_view token = auth.substr(sp + 1);
+      token = token.substr(0, token.find(' '));
+      if (!token.empty()) {
+        std::string why;
+        std::optional<UserInfo> u = TokenChain(token, {}, nullptr, &why);
+        if (u) {
+          AddAuthenticated(&*u);
+          return std::move(*u);
+        }
+        errors.push_back(why.empty() ? "invalid bearer token" : why);
+      }
+    }
   }
+
+  // 3. Anonymous, unless something failed (a bad credential is never anonymous).
+  if (!errors.empty() || !anonymous_) return fail();
   return Anonymous();
 }
 

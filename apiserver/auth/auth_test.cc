@@ -57,8 +57,8 @@ TEST(Authenticate, ClientCertificateGivesCnAndOrganizations) {
   ASSERT_TRUE(u.ok());
   EXPECT_EQ(u->name, "kubernetes-admin");
   EXPECT_EQ(u->groups, (std::vector<std::string>{"system:masters", "system:authenticated"}));
-  // A certificate that was presented but did not verify never reaches here (the TLS handshake
-  // fails); an unverified peer is anonymous.
+  // No certificate presented and not verified: anonymous (a presented certificate that does not
+  // verify is 401, see authn_negative_test.cc).
   r.peer.client_cert_verified = false;
   u = (*a)->Authenticate(r);
   ASSERT_TRUE(u.ok());

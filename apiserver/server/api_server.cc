@@ -113,6 +113,74 @@ struct ApiServer::Call {
   bool mutating = false;
   int64_t revision = 0;  // the resourceVersion the answer carries, for the request log
   std::vector<std::string> warnings;
+  WallTime received;
+  std::optional<UserInfo> requester;  // set when the request impersonates another user
+  std::string authz_decision, authz_reason;
+  admission::Context adm;  // what admission did, for the request line and the audit log
+};
+
+// Admission bound to one request: the user, the operation and the subresource, around the
+// registry's write (registry.h WriteAdmission).
+class ApiServer::RequestAdmission : public WriteAdmission {
+ public:
+  RequestAdmission(const ApiServerSecurity& security, Call& c, admission::Operation op)
+      : security_(security), c_(c), op_(op) {}
+
+  Status Mutate(const ResourceInfo& r, const Message* old_object, Message* object, ErrorDetails* details) override {
+    if (!security_.admission) return Status::Ok();
+    admission::Attributes a = AttributesFor(r, old_object, object);
+    return WithDetails(security_.admission->Admit(a, c_.adm), r, object, old_object, details);
+  }
+
+  Status Validate(const ResourceInfo& r, const Message* old_object, const Message* object,
+                  std::vector<store::Compare>* compares, std::vector<store::Op>* ops, ErrorDetails* details) override {
+    if (security_.check_escalation && object && r.group == "rbac.authorization.k8s.io") {
+      CK_RETURN_IF_ERROR(security_.check_escalation(c_.user, r, *object, old_object, c_.info.namespace_));
+    }
+    if (!security_.admission) return Status::Ok();
+    // Validation may run more than once (a transaction lost to a concurrent quota update): each
+    // run starts from the same warnings.
+    size_t warnings = c_.adm.warnings.size();
+    c_.adm.compares = compares;
+    c_.adm.ops = ops;
+    admission::Attributes a = AttributesFor(r, old_object, const_cast<Message*>(object));
+    Status s = security_.admission->Validate(a, c_.adm);
+    c_.adm.compares = nullptr;
+    c_.adm.ops = nullptr;
+    if (!s.ok()) c_.adm.warnings.resize(std::min(warnings, c_.adm.warnings.size()));
+    return WithDetails(s, r, object, old_object, details);
+  }
+
+ private:
+  admission::Attributes AttributesFor(const ResourceInfo& r, const Message* old_object, Message* object) const {
+    admission::Attributes a;
+    a.operation = object == nullptr ? admission::Operation::kDelete : op_;
+    a.resource = &r;
+    a.subresource = c_.info.subresource;
+    a.namespace_ = r.namespaced ? c_.info.namespace_ : "";
+    const Message* any = object ? object : old_object;
+    a.name = any ? MetaOf(*any).name() : c_.info.name;
+    if (a.name.empty()) a.name = c_.info.name;
+    a.user = &c_.user;
+    a.dry_run = c_.query.GetOr("dryRun", "") == "All";
+    a.object = object;
+    a.old_object = old_object;
+    return a;
+  }
+  // A refusal names the object like upstream's errors (details for kubectl's message).
+  static Status WithDetails(Status s, const ResourceInfo& r, const Message* object, const Message* old_object,
+                            ErrorDetails* details) {
+    if (s.ok() || !details) return s;
+    const Message* any = object ? object : old_object;
+    if (details->name.empty() && any) details->name = MetaOf(*any).name();
+    if (details->group.empty()) details->group = r.group;
+    if (details->kind.empty()) details->kind = r.resource;
+    return s;
+  }
+
+  const ApiServerSecurity& security_;
+  Call& c_;
+  admission::Operation op_;
 };
 
 struct ApiServer::ActiveWatch {
@@ -179,6 +247,14 @@ Status ApiServer::Start() {
   openapi_.emplace(std::move(oa));
   workers_ = std::make_unique<ThreadPool>("ck-api-worker", options_.worker_threads);
   CK_RETURN_IF_ERROR(Bootstrap());
+  // The authorizers' indexes follow the cache from here on (they start with what Bootstrap wrote).
+  for (auto& [prefix, sink] : feeds_) {
+    CacheWatchOptions fo;
+    fo.prefix = prefix;
+    fo.send_initial = true;
+    CK_ASSIGN_OR_RETURN(std::unique_ptr<CacheWatch> w, cache_->Watch(fo, sink));
+    feed_watches_.push_back(std::move(w));
+  }
   reaper_ = std::thread([this] { ReaperLoop(); });
   metrics_->GaugeFunc("apiserver_current_inflight_requests_total", "Requests being served now (all kinds)",
                       [this] { return double(inflight_readonly_.load() + inflight_mutating_.load()); });
@@ -202,6 +278,7 @@ void ApiServer::Stop() {
     aw->watch.reset();
     aw->writer->Finish();
   }
+  feed_watches_.clear();
   workers_.reset();
 }
 
@@ -270,6 +347,18 @@ Status ApiServer::Bootstrap() {
       if (!u.ok()) return u.status();
     }
   }
+  // The default RBAC policy and the system PriorityClasses (upstream's bootstrap controllers).
+  for (std::unique_ptr<Message>& o : bootstrap_objects_) {
+    std::string type(o->GetDescriptor()->full_name());
+    const ResourceInfo* r = nullptr;
+    for (const ResourceInfo& ri : AllResources()) {
+      if (ri.proto_type == type && !ri.storage_prefix.empty()) r = &ri;
+    }
+    if (r == nullptr) return Internal("no resource stores " + type);
+    std::string ns = MetaOf(*o).namespace_();
+    CK_RETURN_IF_ERROR(create(*r, ns, std::move(o)));
+  }
+  bootstrap_objects_.clear();
   return Status::Ok();
 }
 
@@ -280,6 +369,7 @@ void ApiServer::Serve(net::Request request, std::shared_ptr<net::ResponseWriter>
   c->req = std::move(request);
   c->w = std::move(writer);
   c->start = clock_->Monotonic();
+  c->received = clock_->Now();
   workers_->Post([this, c] { Handle(*c); });
 }
 
@@ -288,9 +378,25 @@ void ApiServer::Handle(Call& c) {
   if (!q) return Fail(c, BadRequest("malformed query string: invalid percent escape"));
   c.query = std::move(*q);
 
-  Result<UserInfo> user = authn_->Authenticate(c.req);
-  if (!user.ok()) return Fail(c, user.status());
+  std::string why;
+  Result<UserInfo> user = authn_->Authenticate(c.req, &why);
+  if (!user.ok()) {
+    CK_VLOG(1, "Unable to authenticate the request", "err", why, "srcIP", c.req.peer.remote_address);
+    return Fail(c, user.status());
+  }
   c.user = std::move(*user);
+  if (security_.impersonate && !c.user.anonymous()) {
+    bool asks = false;
+    for (const auto& h : c.req.headers.entries()) {
+      if (h.first.size() >= 12 && EqualsIgnoreCase(std::string_view(h.first).substr(0, 12), "Impersonate-")) asks = true;
+    }
+    if (asks) {
+      Result<UserInfo> as = security_.impersonate(c.user, c.req.headers);
+      if (!as.ok()) return Fail(c, as.status());
+      c.requester = std::move(c.user);
+      c.user = std::move(*as);
+    }
+  }
 
   Result<RequestInfo> info = ParseRequestInfo(c.req.method, c.req.path, c.query);
   if (!info.ok()) return Fail(c, info.status());
@@ -304,8 +410,21 @@ void ApiServer::Handle(Call& c) {
   }
 
   Attributes attrs = AttributesOf(c.user, c.info);
+  // A list or watch of one object by name (fieldSelector=metadata.name=x, how kubelets watch a
+  // secret) is authorized as that name, as upstream's RequestInfo does.
+  if ((c.info.verb == "list" || c.info.verb == "watch") && c.info.name.empty()) {
+    if (auto fs = c.query.Get("fieldSelector"); fs && fs->starts_with("metadata.name=") &&
+                                                 fs->find(',') == std::string_view::npos) {
+      attrs.name = std::string(fs->substr(std::string_view("metadata.name=").size()));
+    }
+  }
   std::string reason;
-  if (!c.user.anonymous() && authz_->Authorize(attrs, &reason) != Decision::kAllow) {
+  if (!c.user.anonymous()) {
+    bool allowed = authz_->Authorize(attrs, &reason) == Decision::kAllow;
+    c.authz_decision = allowed ? "allow" : "forbid";
+    c.authz_reason = reason;
+  }
+  if (!c.user.anonymous() && c.authz_decision != "allow") {
     ErrorDetails d;
     d.name = c.info.name;
     d.group = c.info.api_group;
@@ -341,18 +460,58 @@ void ApiServer::Handle(Call& c) {
 void ApiServer::Finish(Call& c, int status, std::string body, std::string content_type) {
   net::Headers h{{"Content-Type", std::move(content_type)}, {"Cache-Control", "no-cache, private"}};
   for (const std::string& w : c.warnings) h.Add("Warning", "299 - " + QuoteWarning(w));
+  for (const std::string& w : c.adm.warnings) h.Add("Warning", "299 - " + QuoteWarning(w));
   c.code = status;
+  std::string kept = security_.audit ? body : std::string();
   c.w->Respond(status, std::move(h), std::move(body));
-  recorder_.Record(c.req, c.info, c.resource, c.user.name, status, clock_->Monotonic() - c.start, c.revision);
+  Done(c, status, kept, c.revision);
 }
 
 void ApiServer::Fail(Call& c, const Status& s, const ErrorDetails* details) {
   net::Headers h{{"Content-Type", std::string(kJson)}, {"Cache-Control", "no-cache, private"}};
   if (details && details->retry_after_seconds > 0) h.Add("Retry-After", std::to_string(details->retry_after_seconds));
+  for (const std::string& w : c.adm.warnings) h.Add("Warning", "299 - " + QuoteWarning(w));
   int code = HttpStatusOf(s.code());
   c.code = code;
-  c.w->Respond(code, std::move(h), StatusJson(s, details));
-  recorder_.Record(c.req, c.info, c.resource, c.user.name, code, clock_->Monotonic() - c.start, c.revision);
+  std::string body = StatusJson(s, details);
+  std::string kept = security_.audit ? body : std::string();
+  c.w->Respond(code, std::move(h), std::move(body));
+  Done(c, code, kept, c.revision);
+}
+
+void ApiServer::Done(Call& c, int code, std::string_view body, int64_t revision) {
+  Duration latency = clock_->Monotonic() - c.start;
+  if (log::V(2)) {
+    std::string groups, admission;
+    for (const std::string& g : c.user.groups) (groups.empty() ? groups : groups += ",") += g;
+    for (const std::string& t : c.adm.trace) (admission.empty() ? admission : admission += "; ") += t;
+    RequestSteps st;
+    st.groups = groups;
+    st.authenticated_by = c.requester ? c.requester->authenticated_by : c.user.authenticated_by;
+    if (c.requester) st.impersonated_by = c.requester->name;
+    st.authorization = c.authz_decision;
+    st.authorization_reason = c.authz_reason;
+    st.admission = admission;
+    recorder_.Record(c.req, c.info, c.resource, c.user.name, code, latency, revision, &st);
+  } else {
+    recorder_.Record(c.req, c.info, c.resource, c.user.name, code, latency, revision);
+  }
+  if (security_.audit) {
+    AuditRecord a;
+    a.request = &c.req;
+    a.info = &c.info;
+    a.resource = c.resource;
+    a.user = &c.user;
+    a.requester = c.requester ? &*c.requester : nullptr;
+    a.authorization_decision = c.authz_decision;
+    a.authorization_reason = c.authz_reason;
+    a.admission = &c.adm;
+    a.code = code;
+    a.response_body = body;
+    a.received = c.received;
+    a.finished = clock_->Now();
+    security_.audit(a);
+  }
 }
 
 // ---- non-resource paths --------------------------------------------------------------------------
@@ -371,14 +530,14 @@ void ApiServer::HandleNonResource(Call& c) {
     if (!r->etag.empty() && c.req.headers.Get("If-None-Match") == r->etag) {
       c.code = 304;
       c.w->Respond(304, net::Headers{{"ETag", std::string(r->etag)}}, "");
-      recorder_.Record(c.req, c.info, nullptr, c.user.name, 304, clock_->Monotonic() - c.start, 0);
+      Done(c, 304, "", 0);
       return;
     }
     net::Headers h{{"Content-Type", std::string(r->content_type)}, {"Cache-Control", "no-cache, private"}};
     if (!r->etag.empty()) h.Add("ETag", std::string(r->etag));
     c.code = 200;
     c.w->Respond(200, std::move(h), *r->body);
-    recorder_.Record(c.req, c.info, nullptr, c.user.name, 200, clock_->Monotonic() - c.start, 0);
+    Done(c, 200, "", 0);
     return;
   }
   if (path == "/openapi/v3" || path.starts_with("/openapi/v3/")) {
@@ -390,7 +549,7 @@ void ApiServer::HandleNonResource(Call& c) {
     for (auto& [k, v] : r->headers) h.Add(k, v);
     c.code = r->status;
     c.w->Respond(r->status, std::move(h), r->body ? *r->body : std::string());
-    recorder_.Record(c.req, c.info, nullptr, c.user.name, r->status, clock_->Monotonic() - c.start, 0);
+    Done(c, r->status, "", 0);
     return;
   }
   Fail(c, NotFound("the server could not find the requested resource"));
@@ -416,6 +575,7 @@ void ApiServer::HandleResource(Call& c) {
     if (i.subresource == "scale") return Scale(c);
     if (i.subresource == "binding") return Bind(c);
     if (i.subresource == "eviction") return Evict(c);
+    if (i.subresource == "token") return RequestToken(c);
     if (i.subresource == "status") {
       if (i.verb == "get") return Get(c);
       if (i.verb == "update") return Update(c);
@@ -736,7 +896,7 @@ void ApiServer::Watch(Call& c) {
   if (timeout != Duration::max()) aw->deadline = clock_->Monotonic() + timeout;
   c.w->StartStream(200, net::Headers{{"Content-Type", std::string(kJson)}, {"Cache-Control", "no-cache, private"}});
   c.code = 200;
-  recorder_.Record(c.req, c.info, c.resource, c.user.name, 200, clock_->Monotonic() - c.start, 0);
+  Done(c, 200, "", 0);
 
   metrics::Counter* events = &watch_events_->With({r.group, r.version, r.kind});
   std::weak_ptr<ActiveWatch> weak = aw;
@@ -896,8 +1056,10 @@ void ApiServer::Create(Call& c) {
                                ns + " because it is being terminated"));
     }
   }
+  RequestAdmission adm(security_, c, admission::Operation::kCreate);
   WriteOptions wo;
   wo.dry_run = *dry;
+  wo.admission = &adm;
   ErrorDetails d;
   Result<std::shared_ptr<const Message>> got = registry_->Create(r, ns, std::move(obj), wo, &d);
   if (!got.ok()) return Fail(c, got.status(), &d);
@@ -921,9 +1083,11 @@ void ApiServer::Update(Call& c) {
   if (r.namespaced && !meta.namespace_().empty() && meta.namespace_() != ns) {
     return Fail(c, BadRequest("the namespace of the provided object does not match the namespace sent on the request"));
   }
+  RequestAdmission adm(security_, c, admission::Operation::kUpdate);
   WriteOptions wo;
   wo.dry_run = *dry;
   wo.subresource = c.info.subresource;
+  wo.admission = &adm;
   ErrorDetails d;
   Result<std::shared_ptr<const Message>> got = registry_->Update(r, ns, c.info.name, std::move(obj), wo, &d);
   if (!got.ok()) return Fail(c, got.status(), &d);
@@ -1004,9 +1168,11 @@ void ApiServer::Patch(Call& c) {
   Result<bool> dry = DryRunOf(c.query);
   if (!dry.ok()) return Fail(c, dry.status());
   std::string ns = NamespaceOf(c.info, r);
+  RequestAdmission adm(security_, c, admission::Operation::kUpdate);
   WriteOptions wo;
   wo.dry_run = *dry;
   wo.subresource = c.info.subresource;
+  wo.admission = &adm;
   ErrorDetails d;
   std::vector<std::string> warnings;
   Result<std::shared_ptr<const Message>> got = registry_->GuaranteedUpdate(
@@ -1038,6 +1204,8 @@ void ApiServer::Patch(Call& c) {
     Status s = DecodeBody(as_create, c.query, r.kind, r.GroupVersion(), obj.get(), &c.warnings);
     if (!s.ok()) return Fail(c, s);
     ErrorDetails cd;
+    RequestAdmission cadm(security_, c, admission::Operation::kCreate);
+    wo.admission = &cadm;
     got = registry_->Create(r, ns, std::move(obj), wo, &cd);
     if (!got.ok()) return Fail(c, got.status(), &cd);
     c.revision = ParseRevision(MetaOf(**got).resourceversion());
@@ -1102,6 +1270,8 @@ void ApiServer::Delete(Call& c) {
   const ResourceInfo& r = *c.resource;
   Result<DeleteOptions> o = DeleteOptionsOf(c.req, c.query);
   if (!o.ok()) return Fail(c, o.status());
+  RequestAdmission adm(security_, c, admission::Operation::kDelete);
+  o->admission = &adm;
   ErrorDetails d;
   Result<DeleteResult> res = registry_->Delete(r, NamespaceOf(c.info, r), c.info.name, *o, &d);
   if (!res.ok()) return Fail(c, res.status(), &d);
@@ -1129,7 +1299,10 @@ void ApiServer::DeleteCollection(Call& c) {
   std::string items;
   for (const ObjectPtr& obj : lr.objects) {
     ErrorDetails d;
-    Result<DeleteResult> res = registry_->Delete(r, obj->meta().namespace_(), obj->meta().name(), *o, &d);
+    RequestAdmission adm(security_, c, admission::Operation::kDelete);
+    DeleteOptions one = *o;
+    one.admission = &adm;
+    Result<DeleteResult> res = registry_->Delete(r, obj->meta().namespace_(), obj->meta().name(), one, &d);
     if (!res.ok()) {
       if (res.status().code() == Code::kNotFound) continue;
       return Fail(c, res.status(), &d);
@@ -1232,8 +1405,11 @@ void ApiServer::Scale(Call& c) {
                                 c.info.name + ")"));
     }
   }
+  // Admission sees the scaled object itself (upstream shows webhooks the Scale).
+  RequestAdmission adm(security_, c, admission::Operation::kUpdate);
   WriteOptions wo;
   wo.dry_run = *dry;
+  wo.admission = &adm;
   Result<std::shared_ptr<const Message>> got = registry_->GuaranteedUpdate(
       r, ns, c.info.name,
       [&](Message* obj) -> Status {
@@ -1267,6 +1443,21 @@ void ApiServer::Scale(Call& c) {
   Finish(c, 200, encode(ScaleOf(**got)));
 }
 
+Status ApiServer::AdmitSubresourceObject(Call& c, Message* object) {
+  if (!security_.admission) return Status::Ok();
+  admission::Attributes a;
+  a.operation = admission::Operation::kCreate;
+  a.resource = c.resource;
+  a.subresource = c.info.subresource;
+  a.namespace_ = c.info.namespace_;
+  a.name = c.info.name;
+  a.user = &c.user;
+  a.dry_run = c.query.GetOr("dryRun", "") == "All";
+  a.object = object;
+  CK_RETURN_IF_ERROR(security_.admission->Admit(a, c.adm));
+  return security_.admission->Validate(a, c.adm);
+}
+
 void ApiServer::Bind(Call& c) {
   const ResourceInfo& r = *c.resource;  // pods
   corev1::Binding b;
@@ -1286,6 +1477,7 @@ void ApiServer::Bind(Call& c) {
   }
   Result<bool> dry = DryRunOf(c.query);
   if (!dry.ok()) return Fail(c, dry.status());
+  if (Status a = AdmitSubresourceObject(c, &b); !a.ok()) return Fail(c, a);
   WriteOptions wo;
   wo.dry_run = *dry;
   wo.subresource = "binding";
@@ -1345,12 +1537,41 @@ void ApiServer::Evict(Call& c) {
   Result<bool> dry = DryRunOf(c.query);
   if (!dry.ok()) return Fail(c, dry.status());
   o.dry_run = *dry;
+  if (Status a = AdmitSubresourceObject(c, &e); !a.ok()) return Fail(c, a);
+  RequestAdmission adm(security_, c, admission::Operation::kDelete);
+  o.admission = &adm;
   // PodDisruptionBudgets are enforced by the disruption controller's status (allowed
   // disruptions); until that controller runs, an eviction deletes the pod.
   ErrorDetails d;
   Result<DeleteResult> res = registry_->Delete(r, NamespaceOf(c.info, r), c.info.name, o, &d);
   if (!res.ok()) return Fail(c, res.status(), &d);
   Finish(c, 201, SuccessStatusJson("", "", "", ""));
+}
+
+void ApiServer::RequestToken(Call& c) {
+  const ResourceInfo& r = *c.resource;  // serviceaccounts
+  authnv1::TokenRequest tr;
+  Status s = DecodeBody(c.req, c.query, "TokenRequest", "authentication.k8s.io/v1", &tr, &c.warnings);
+  if (!s.ok()) return Fail(c, s);
+  if (!security_.issue_token) {
+    return Fail(c, Status(Code::kNotFound, "the server could not find the requested resource (service account tokens need --service-account-signing-key-file)"));
+  }
+  ErrorDetails d;
+  Result<std::shared_ptr<const Message>> sa = registry_->Get(r, c.info.namespace_, c.info.name, &d);
+  if (!sa.ok()) return Fail(c, sa.status(), &d);
+  tr.mutable_metadata()->set_name(c.info.name);
+  tr.mutable_metadata()->set_namespace_(c.info.namespace_);
+  if (Status a = AdmitSubresourceObject(c, &tr); !a.ok()) return Fail(c, a);
+  if (Status t = security_.issue_token(**sa, &tr); !t.ok()) {
+    ErrorDetails td;
+    td.name = c.info.name;
+    td.group = "authentication.k8s.io";
+    td.kind = "TokenRequest";
+    return Fail(c, t, &td);
+  }
+  Result<std::string> j = api::ToJson(tr, {"TokenRequest", "authentication.k8s.io/v1"});
+  CK_CHECK(j.ok());
+  Finish(c, 201, std::move(*j));
 }
 
 void ApiServer::Review(Call& c) {
@@ -1402,24 +1623,29 @@ void ApiServer::Review(Call& c) {
            spec->has_nonresourceattributes() ? &spec->nonresourceattributes() : nullptr, status);
   } else if (r.resource == "selfsubjectrulesreviews") {
     auto* rv = static_cast<authzv1::SelfSubjectRulesReview*>(obj.get());
-    // Rules can be listed exactly for the built-in modes: everything (AlwaysAllow) or nothing.
-    Attributes probe;
-    probe.user = &c.user;
-    probe.resource_request = true;
-    probe.verb = "*";
-    probe.namespace_ = rv->spec().namespace_();
-    probe.resource = "*";
-    std::string reason;
-    if (authz_->Authorize(probe, &reason) == Decision::kAllow) {
-      auto* rr = rv->mutable_status()->add_resourcerules();
-      rr->add_verbs("*");
-      rr->add_apigroups("*");
-      rr->add_resources("*");
-      auto* nr = rv->mutable_status()->add_nonresourcerules();
-      nr->add_verbs("*");
-      nr->add_nonresourceurls("*");
+    if (security_.rules_for) {
+      security_.rules_for(c.user, rv->spec().namespace_(), rv->mutable_status());
+    } else {
+      // Without RBAC the rules can be listed exactly for the built-in modes: everything
+      // (AlwaysAllow) or nothing.
+      Attributes probe;
+      probe.user = &c.user;
+      probe.resource_request = true;
+      probe.verb = "*";
+      probe.namespace_ = rv->spec().namespace_();
+      probe.resource = "*";
+      std::string reason;
+      if (authz_->Authorize(probe, &reason) == Decision::kAllow) {
+        auto* rr = rv->mutable_status()->add_resourcerules();
+        rr->add_verbs("*");
+        rr->add_apigroups("*");
+        rr->add_resources("*");
+        auto* nr = rv->mutable_status()->add_nonresourcerules();
+        nr->add_verbs("*");
+        nr->add_nonresourceurls("*");
+      }
+      rv->mutable_status()->set_incomplete(false);
     }
-    rv->mutable_status()->set_incomplete(false);
   } else if (r.resource == "selfsubjectreviews") {
     auto* rv = static_cast<authnv1::SelfSubjectReview*>(obj.get());
     auto* ui = rv->mutable_status()->mutable_userinfo();
@@ -1432,16 +1658,30 @@ void ApiServer::Review(Call& c) {
     }
   } else if (r.resource == "tokenreviews") {
     auto* rv = static_cast<authnv1::TokenReview*>(obj.get());
-    if (std::optional<UserInfo> u = authn_->LookupToken(rv->spec().token())) {
+    std::vector<std::string> audiences(rv->spec().audiences().begin(), rv->spec().audiences().end());
+    std::vector<std::string> matched;
+    Result<UserInfo> u = Status(Code::kUnauthorized, "invalid bearer token");
+    if (security_.review_token) {
+      u = security_.review_token(rv->spec().token(), audiences, &matched);
+    } else if (std::optional<UserInfo> found = authn_->LookupToken(rv->spec().token())) {
+      u = *found;
+      matched = audiences;
+    }
+    if (u.ok()) {
       rv->mutable_status()->set_authenticated(true);
       auto* ui = rv->mutable_status()->mutable_user();
       ui->set_username(u->name);
       if (!u->uid.empty()) ui->set_uid(u->uid);
       for (const std::string& g : u->groups) ui->add_groups(g);
+      for (const auto& [k, vs] : u->extra) {
+        auto& ev = (*ui->mutable_extra())[k];
+        for (const std::string& v : vs) ev.add_items(v);
+      }
+      for (const std::string& a : matched) rv->mutable_status()->add_audiences(a);
     } else {
       rv->mutable_status()->set_authenticated(false);
+      rv->mutable_status()->set_error(u.status().message());
     }
-    for (const std::string& a : rv->spec().audiences()) rv->mutable_status()->add_audiences(a);
   } else {
     return Fail(c, Status(Code::kMethodNotAllowed, "the server does not allow this method on the requested resource"));
   }

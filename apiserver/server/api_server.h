@@ -13,6 +13,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <condition_variable>
 #include <list>
 #include <map>
@@ -22,6 +23,7 @@
 #include <string>
 #include <thread>
 
+#include "apiserver/admission/admission.h"
 #include "apiserver/allocation/allocation.h"
 #include "apiserver/auth/auth.h"
 #include "apiserver/discovery/discovery.h"
@@ -59,6 +61,49 @@ struct ApiServerOptions {
   Duration bookmark_interval = std::chrono::seconds(60);
 };
 
+// The security steps main.cc plugs in (apiserver/auth, rbac, node, admission, audit); each may be
+// empty. Plain functions keep the REST layer free of how each step is built.
+struct ApiServerSecurity {
+  // Impersonate-* headers: the user the request acts as (the requester when there are none);
+  // Forbidden when the requester may not impersonate.
+  std::function<Result<UserInfo>(const UserInfo& requester, const net::Headers& headers)> impersonate;
+  // Admission of every write (mutating built-ins and webhooks, validating built-ins and webhooks).
+  const admission::Chain* admission = nullptr;
+  // Role and binding writes: Forbidden unless the user holds what the object grants (or may
+  // escalate / bind), upstream's RBAC escalation prevention.
+  // `old` is null on create.
+  std::function<Status(const UserInfo& user, const ResourceInfo& r, const Message& object, const Message* old,
+                       const std::string& ns)>
+      check_escalation;
+  // SelfSubjectRulesReview: the rules `user` holds in `ns`.
+  std::function<void(const UserInfo& user, const std::string& ns, Message* subject_rules_review_status)> rules_for;
+  // TokenReview: the token's user and the audiences it matched; Unauthorized when it is not valid.
+  std::function<Result<UserInfo>(std::string_view token, const std::vector<std::string>& audiences,
+                                 std::vector<std::string>* matched)>
+      review_token;
+  // TokenRequest (serviceaccounts/<name>/token): fills the request's status from its spec for the
+  // ServiceAccount `service_account`; Invalid / NotFound like upstream.
+  std::function<Status(const Message& service_account, Message* token_request)> issue_token;
+  // One call per finished request (the audit log).
+  std::function<void(const struct AuditRecord&)> audit;
+};
+
+// What the audit log and the -v=2 request line are told about one finished request.
+struct AuditRecord {
+  const net::Request* request = nullptr;
+  const RequestInfo* info = nullptr;
+  const ResourceInfo* resource = nullptr;
+  const UserInfo* user = nullptr;       // who the request acted as
+  const UserInfo* requester = nullptr;  // who sent it, when impersonating (else null)
+  std::string authorization_decision;   // "allow" / "forbid" / "" (not reached)
+  std::string authorization_reason;
+  const admission::Context* admission = nullptr;
+  int code = 0;
+  std::string_view response_body;  // JSON (objects, Status), empty for streams
+  WallTime received;
+  WallTime finished;
+};
+
 class ApiServer {
  public:
   ApiServer(ApiServerOptions options, store::Store* store, const Authenticator* authn, const Authorizer* authz,
@@ -67,6 +112,17 @@ class ApiServer {
 
   Registry& registry() { return *registry_; }
   WatchCache& cache() { return *cache_; }
+
+  // Before Start().
+  void SetSecurity(ApiServerSecurity security) { security_ = std::move(security); }
+  // Keeps `sink` told of every object under `prefix` (ADDED for what exists at Start(), then each
+  // change), e.g. the RBAC and Node authorizers' indexes. Before Start().
+  void AddFeed(std::string prefix, WatchSink sink) { feeds_.push_back({std::move(prefix), std::move(sink)}); }
+  // Objects created at first start besides the namespaces and the `kubernetes` Service (the default
+  // RBAC policy, the system PriorityClasses); existing objects are left as they are. Before Start().
+  void AddBootstrapObjects(std::vector<std::unique_ptr<Message>> objects) {
+    for (auto& o : objects) bootstrap_objects_.push_back(std::move(o));
+  }
 
   // Repairs the Service allocations, loads the watch cache, builds discovery and OpenAPI, and
   // creates the namespaces default, kube-system, kube-public, kube-node-lease and the
@@ -96,8 +152,14 @@ class ApiServer {
   void Bind(Call& c);
   void Evict(Call& c);
   void Review(Call& c);
+  void RequestToken(Call& c);
+  class RequestAdmission;
+  // Admission of a subresource's own object (Binding, Eviction, TokenRequest): CREATE.
+  Status AdmitSubresourceObject(Call& c, Message* object);
   void Finish(Call& c, int status, std::string body, std::string content_type = "application/json");
   void Fail(Call& c, const Status& s, const ErrorDetails* details = nullptr);
+  // The request line, metrics and audit record of a finished request.
+  void Done(Call& c, int code, std::string_view body, int64_t revision);
   Status Bootstrap();
   void ReaperLoop();
   void UpdateStorageGauges();
@@ -128,6 +190,11 @@ class ApiServer {
   std::map<std::string, int> watches_per_user_;       // guarded by watches_mu_
   bool stopping_ = false;                             // guarded by watches_mu_
   std::thread reaper_;
+
+  ApiServerSecurity security_;
+  std::vector<std::pair<std::string, WatchSink>> feeds_;
+  std::vector<std::unique_ptr<CacheWatch>> feed_watches_;
+  std::vector<std::unique_ptr<Message>> bootstrap_objects_;
 };
 
 }  // namespace ck::apiserver

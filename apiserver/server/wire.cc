@@ -148,7 +148,8 @@ RequestRecorder::RequestRecorder(metrics::Registry& metrics)
           {0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0, 1.25, 1.5, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 45, 60})) {}
 
 void RequestRecorder::Record(const net::Request& req, const RequestInfo& info, const ResourceInfo* resource,
-                             const std::string& user, int code, Duration latency, int64_t revision) {
+                             const std::string& user, int code, Duration latency, int64_t revision,
+                             const RequestSteps* steps) {
   std::string verb = info.verb;
   for (char& ch : verb) ch = char(std::toupper(static_cast<unsigned char>(ch)));
   if (verb.empty()) verb = req.method;
@@ -163,8 +164,13 @@ void RequestRecorder::Record(const net::Request& req, const RequestInfo& info, c
   }
   char ms[32];
   std::snprintf(ms, sizeof ms, "%.3fms", seconds * 1e3);
-  CK_VLOG(2, "HTTP", "verb", verb, "URI", req.target, "user", user, "resp", code, "latency", std::string(ms),
-          "resourceVersion", revision, "srcIP", req.peer.remote_address);
+  if (!log::V(2)) return;
+  static const RequestSteps kNone;
+  const RequestSteps& st = steps ? *steps : kNone;
+  CK_VLOG(2, "HTTP", "verb", verb, "URI", req.target, "user", user, "groups", st.groups, "authn", st.authenticated_by,
+          "impersonatedBy", st.impersonated_by, "authz", st.authorization, "authzReason", st.authorization_reason,
+          "admission", st.admission, "resourceVersion", revision, "resp", code, "latency", std::string(ms), "srcIP",
+          req.peer.remote_address);
 }
 
 }  // namespace ck::apiserver

@@ -41,13 +41,24 @@ Result<ContinueToken> DecodeContinue(std::string_view token);
 // 410 Expired with upstream's message, for a token older than the history that can serve it.
 Status ContinueExpired();
 
-// One log line per request (verb, path, user, code, latency, revision) at -v=2 and above, and the
-// apiserver_request_total / apiserver_request_duration_seconds metrics. Thread-safe.
+// The steps one request went through, for the -v=2 request line (each may be empty).
+struct RequestSteps {
+  std::string_view groups;          // "system:masters,system:authenticated"
+  std::string_view authenticated_by;  // "x509", "token-file", "serviceaccount", "anonymous"
+  std::string_view impersonated_by;   // the requester when impersonating
+  std::string_view authorization;     // "allow" / "forbid"
+  std::string_view authorization_reason;  // the binding and role that allowed it
+  std::string_view admission;         // "ServiceAccount: ...; LimitRanger: ..." (plugins that changed or refused)
+};
+
+// One log line per request (verb, path, user and how it was authenticated, the authorization
+// decision and why, what admission changed, the stored revision, code, latency) at -v=2 and above,
+// and the apiserver_request_total / apiserver_request_duration_seconds metrics. Thread-safe.
 class RequestRecorder {
  public:
   explicit RequestRecorder(metrics::Registry& metrics);
   void Record(const net::Request& req, const RequestInfo& info, const ResourceInfo* resource, const std::string& user,
-              int code, Duration latency, int64_t revision);
+              int code, Duration latency, int64_t revision, const RequestSteps* steps = nullptr);
 
  private:
   metrics::Family<metrics::Counter>* total_;

@@ -36,7 +36,9 @@ class Headers {
 struct PeerIdentity {
   std::string remote_address;          // "127.0.0.1:53412"
   bool tls = false;
+  bool client_cert_presented = false;  // the client sent a certificate (verified or not)
   bool client_cert_verified = false;   // a client certificate was presented and verified
+  std::string client_cert_error;       // why a presented certificate did not verify ("certificate has expired")
   std::string cert_common_name;        // subject CN = user name (Kubernetes x509 authn)
   std::vector<std::string> cert_organizations;  // subject O = groups
 };

@@ -83,6 +83,8 @@ PeerIdentity IdentityOf(SSL* ssl) {
   id.tls = true;
   X509* cert = SSL_get1_peer_certificate(ssl);
   if (!cert) return id;
+  id.client_cert_presented = true;
+  if (long rc = SSL_get_verify_result(ssl); rc != X509_V_OK) id.client_cert_error = X509_verify_cert_error_string(rc);
   if (SSL_get_verify_result(ssl) == X509_V_OK) {
     id.client_cert_verified = true;
     X509_NAME* subject = X509_get_subject_name(cert);

@@ -13,7 +13,8 @@ struct TlsServerConfig {
   std::string key_pem;     // its private key, PEM
   // When set, client certificates are requested (never required, so bearer-token clients still
   // connect) and verified against this bundle; a presented certificate that does not verify
-  // fails the handshake. The CertificateRequest carries no CA names (Go clients then always send
+  // still completes the handshake, marked unverified in the request's PeerIdentity (the
+  // apiserver answers 401, like upstream). The CertificateRequest carries no CA names (Go clients then always send
   // their certificate).
   std::string client_ca_pem;
 };

@@ -29,9 +29,12 @@ ApiServerProcess::ApiServerProcess(std::vector<std::string> extra_flags)
   pki::PkiOptions o;
   o.dir = dir_.File("pki");
   o.server = server_url();
+  o.nodes = 2;
   Status s = pki::WritePki(o);
   CK_CHECK(s.ok()) << s.ToString();
-  WriteFileOrDie(dir_.File("tokens.csv"), "s3cret-token,token-user,1001,\"system:masters,dev\"\n");
+  WriteFileOrDie(dir_.File("tokens.csv"),
+                 "s3cret-token,token-user,1001,\"system:masters,dev\"\n"
+                 "view-token,view-user,1002\n");
   WriteFileOrDie(dir_.File("token.kubeconfig"),
                  "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: " + server_url() +
                      "\n    certificate-authority: " + dir_.File("pki/ca.crt") +
@@ -50,7 +53,19 @@ void ApiServerProcess::Start() {
                                    "--tls-private-key-file=" + dir_.File("pki/apiserver.key"),
                                    "--client-ca-file=" + dir_.File("pki/ca.crt"),
                                    "--token-auth-file=" + dir_.File("tokens.csv"),
-                                   "--storage-dir=" + dir_.File("store")};
+                                   "--storage-dir=" + dir_.File("store"),
+                                   "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+                                   "--service-account-key-file=" + dir_.File("pki/sa.pub"),
+                                   "--service-account-signing-key-file=" + dir_.File("pki/sa.key")};
+  // Without a controller-manager no namespace gets its `default` ServiceAccount, so the
+  // ServiceAccount admission plugin is off unless the test chooses the plugins itself.
+  bool chooses_plugins = false;
+  for (const std::string& f : extra_flags_) {
+    if (f.rfind("--disable-admission-plugins", 0) == 0 || f.rfind("--enable-admission-plugins", 0) == 0) {
+      chooses_plugins = true;
+    }
+  }
+  if (!chooses_plugins) argv.push_back("--disable-admission-plugins=ServiceAccount");
   argv.insert(argv.end(), extra_flags_.begin(), extra_flags_.end());
   proc_ = std::make_unique<Subprocess>(argv);
   auto client = Client();

@@ -36,7 +36,10 @@ class ApiServerProcess {
   const TempDir& dir() const { return dir_; }
   std::string admin_kubeconfig() const { return dir_.File("pki/admin.kubeconfig"); }
   // A kubeconfig that authenticates with `token` ("s3cret-token" is user "token-user", groups
-  // system:masters and dev).
+  // system:masters and dev; "view-token" is user "view-user" with no groups). The PKI has two
+  // nodes (kubelet-node-1/2 kubeconfigs). ServiceAccount tokens are signed with pki/sa.key; the
+  // ServiceAccount admission plugin is disabled unless the extra flags name admission plugins
+  // (no controller-manager creates `default` accounts).
   std::string token_kubeconfig() const { return dir_.File("token.kubeconfig"); }
   std::string logs() const { return proc_ ? proc_->Stderr() : ""; }
 
