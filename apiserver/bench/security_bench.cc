@@ -109,7 +109,7 @@ int Main(int argc, char** argv) {
     }
     {
       testutil::ApiServerProcess server({"--max-requests-inflight=4000", "--authorization-mode=Node,RBAC",
-                                         "--disable-admission-plugins="});
+                                         "--enable-admission-plugins=ServiceAccount"});
       auto admin = server.Client();
       if (!Must(*admin, "/api/v1/namespaces", R"({"metadata":{"name":"bench"}})") ||
           !Must(*admin, "/api/v1/namespaces/bench/serviceaccounts", R"({"metadata":{"name":"default"}})") ||

@@ -439,7 +439,10 @@ std::vector<std::unique_ptr<google::protobuf::Message>> BootstrapPolicy() {
   for (const ClusterRoleRow& row : ControllerRoleRows()) {
     std::string name = "system:controller:" + row.name;
     cluster_roles.push_back(MakeClusterRole(row, name));
-    cluster_bindings.push_back(MakeClusterRoleBinding(name, name, {SA("kube-system", row.name)}));
+    // ck-controller-manager runs every controller with its own identity (it has no
+    // --use-service-account-credentials), so each controller's binding also names that user.
+    cluster_bindings.push_back(
+        MakeClusterRoleBinding(name, name, {SA("kube-system", row.name), User("system:kube-controller-manager")}));
   }
 
   std::vector<std::unique_ptr<google::protobuf::Message>> out;

@@ -48,7 +48,7 @@ bool Eventually(F f, int seconds = 30) {
 class Cluster {
  public:
   Cluster()
-      : server_({"--disable-admission-plugins=", "--authorization-mode=Node,RBAC"}) {
+      : server_({"--enable-admission-plugins=ServiceAccount", "--authorization-mode=Node,RBAC"}) {
     controller_manager_ = std::make_unique<Subprocess>(std::vector<std::string>{
         testutil::BinDir() + "/ck-controller-manager",
         "--kubeconfig=" + server_.dir().File("pki/controller-manager.kubeconfig"),
@@ -124,7 +124,7 @@ TEST_F(SecurityE2E, AuthCanIAndWhoami) {
   EXPECT_OK(admin_list);
   EXPECT_THAT(admin_list.output, testing::ContainsRegex(R"(\*\.\* +\[\] +\[\] +\[\*\])"));
   // The scheduler's identity may bind pods but not delete nodes.
-  EXPECT_OK(K("auth can-i create pods/binding --as=system:kube-scheduler"));
+  EXPECT_OK(K("auth can-i create pods --subresource=binding --as=system:kube-scheduler"));
   EXPECT_NE(K("auth can-i delete nodes --as=system:kube-scheduler").exit_code, 0);
 }
 

@@ -345,3 +345,73 @@ TEST(ResourceQuota, FiftyConcurrentCreatesAgainstAQuotaOfTenAdmitExactlyTen) {
 
 }  // namespace
 }  // namespace ck
+
+namespace ck {
+namespace {
+
+TEST(Visibility, AuditLogAndTheRequestLineNameEachStep) {
+  testutil::TempDir dir;
+  std::string policy = dir.File("audit-policy.yaml");
+  testutil::WriteFileOrDie(policy,
+                           "apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived]\nrules:\n"
+                           "- level: None\n  nonResourceURLs: [\"/version\", \"/api*\"]\n"
+                           "- level: RequestResponse\n  resources:\n  - group: \"\"\n    resources: [configmaps]\n"
+                           "- level: Metadata\n");
+  std::string log = dir.File("audit.log");
+  ApiServerProcess server({"-v=2", "--audit-policy-file=" + policy, "--audit-log-path=" + log});
+  auto admin = server.Client();
+  std::string b;
+  ASSERT_EQ(Code(*admin, Req("POST", "/api/v1/namespaces/default/configmaps", R"({"metadata":{"name":"audited"},"data":{"k":"v"}})"), &b), 201) << b;
+  // A user allowed by a RoleBinding: the request line names the binding.
+  ASSERT_EQ(Code(*admin, Req("POST", "/apis/rbac.authorization.k8s.io/v1/namespaces/default/roles",
+                             R"({"metadata":{"name":"cm-reader"},"rules":[{"apiGroups":[""],"resources":["configmaps"],"verbs":["get"]}]})")), 201);
+  ASSERT_EQ(Code(*admin, Req("POST", "/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings",
+                             R"({"metadata":{"name":"view-user-cm"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"Role","name":"cm-reader"},"subjects":[{"kind":"User","name":"view-user","apiGroup":"rbac.authorization.k8s.io"}]})")), 201);
+  auto bare = ClientWith(server, "", "");
+  int code = 0;
+  for (int i = 0; i < 100 && (code = Code(*bare, Req("GET", "/api/v1/namespaces/default/configmaps/audited", "", "view-token"))) != 200; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(code, 200);
+  EXPECT_EQ(Code(*bare, Req("DELETE", "/api/v1/namespaces/default/configmaps/audited", "", "view-token")), 403);
+
+  std::string text = ReadFileOrDie(log);
+  std::vector<std::string> lines;
+  for (size_t at = 0, nl; (nl = text.find('\n', at)) != std::string::npos; at = nl + 1) lines.push_back(text.substr(at, nl - at));
+  ASSERT_GE(lines.size(), 4u) << text;
+  auto find = [&](const std::string& a, const std::string& b2) -> std::string {
+    for (const std::string& l : lines) {
+      if (l.find(a) != std::string::npos && l.find(b2) != std::string::npos) return l;
+    }
+    return "";
+  };
+  std::string create = find(R"("verb":"create")", R"("resource":"configmaps")");
+  ASSERT_FALSE(create.empty()) << text;
+  EXPECT_NE(create.find(R"("kind":"Event","apiVersion":"audit.k8s.io/v1")"), std::string::npos) << create;
+  EXPECT_NE(create.find(R"("level":"RequestResponse")"), std::string::npos) << create;
+  EXPECT_NE(create.find(R"("stage":"ResponseComplete")"), std::string::npos) << create;
+  EXPECT_NE(create.find(R"("username":"kubernetes-admin")"), std::string::npos) << create;
+  EXPECT_NE(create.find(R"("requestObject":{)"), std::string::npos) << create;
+  EXPECT_NE(create.find(R"("responseObject":{)"), std::string::npos) << create;
+  EXPECT_NE(create.find(R"("authorization.k8s.io/decision":"allow")"), std::string::npos) << create;
+  std::string denied = find(R"("verb":"delete")", R"("username":"view-user")");
+  ASSERT_FALSE(denied.empty()) << text;
+  EXPECT_NE(denied.find(R"("code":403)"), std::string::npos) << denied;
+  EXPECT_NE(denied.find(R"("authorization.k8s.io/decision":"forbid")"), std::string::npos) << denied;
+  EXPECT_EQ(text.find(R"("requestURI":"/version")"), std::string::npos) << "level None is not logged";
+  EXPECT_EQ(text.find(R"("stage":"RequestReceived")"), std::string::npos) << "omitted stage";
+
+  // -v=2: one line per request naming who, how authenticated, the binding that allowed it.
+  std::string logs = server.logs();
+  size_t at = logs.find("view-user-cm");
+  ASSERT_NE(at, std::string::npos) << logs.substr(logs.size() > 4000 ? logs.size() - 4000 : 0);
+  size_t line_start = logs.rfind('\n', at) + 1;
+  std::string line = logs.substr(line_start, logs.find('\n', at) - line_start);
+  EXPECT_NE(line.find("view-user"), std::string::npos) << line;
+  EXPECT_NE(line.find("token-file"), std::string::npos) << line;
+  EXPECT_NE(line.find("RoleBinding"), std::string::npos) << line;
+  EXPECT_NE(line.find("allow"), std::string::npos) << line;
+}
+
+}  // namespace
+}  // namespace ck
