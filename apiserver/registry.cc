@@ -22,6 +22,33 @@ constexpr int kMaxConflictRetries = 16;
 // another write took): each round one contender wins, so this bounds the contenders, not time.
 constexpr int kMaxStateRetries = 64;
 
+}  // namespace
+
+// The stripes of the keys a write's admission state lives in (a ResourceQuota), held from a lost
+// transaction until the write ends, so writers contending for one quota go one at a time instead
+// of all re-validating after each winner.
+class Registry::StateLocks {
+ public:
+  explicit StateLocks(Registry* registry) : registry_(registry) {}
+  void Acquire(const std::vector<std::string>& keys) {
+    std::vector<size_t> stripes;
+    for (const std::string& k : keys) stripes.push_back(std::hash<std::string>()(k) % kStateStripes);
+    std::sort(stripes.begin(), stripes.end());
+    stripes.erase(std::unique(stripes.begin(), stripes.end()), stripes.end());
+    if (stripes == held_) return;
+    locks_.clear();  // release before taking others: always in ascending order, never two sets
+    held_ = stripes;
+    for (size_t i : stripes) locks_.emplace_back(registry_->state_mu_[i]);
+  }
+
+ private:
+  Registry* registry_;
+  std::vector<size_t> held_;
+  std::vector<std::unique_lock<std::mutex>> locks_;
+};
+
+namespace {
+
 const google::protobuf::FieldDescriptor* FieldNamed(const Message& m, const char* name) {
   return m.GetDescriptor()->FindFieldByName(name);
 }
@@ -191,16 +218,20 @@ Result<std::shared_ptr<const Message>> Registry::Create(const ResourceInfo& r, c
     requested.reset(obj->New());
     requested->CopyFrom(*obj);
   }
+  StateLocks locks(this);
   for (int attempt = 0; attempt < kMaxStateRetries; ++attempt) {
     if (attempt > 0 && requested) obj->CopyFrom(*requested);
     std::vector<store::Compare> compares{store::Compare::NotExists(key)};
     std::vector<store::Op> ops;
     if (allocation_hook_) CK_RETURN_IF_ERROR(allocation_hook_(r, nullptr, obj.get(), &compares, &ops, details));
     CK_RETURN_IF_ERROR(Validate(r, *obj, nullptr, false, details));
+    size_t own_compares = compares.size();
     if (options.admission) {
       CK_RETURN_IF_ERROR(options.admission->Validate(r, nullptr, obj.get(), options.dry_run ? nullptr : &compares,
                                                      options.dry_run ? nullptr : &ops, details));
     }
+    std::vector<std::string> state_keys;
+    for (size_t i = own_compares; i < compares.size(); ++i) state_keys.push_back(compares[i].key);
     if (options.dry_run) return std::shared_ptr<const Message>(std::move(obj));
     ops.push_back(store::Op::Put(key, EncodeForStorage(*obj)));
     auto txn = store_->Txn(std::move(compares), std::move(ops), {store::Op::Get(key)});
@@ -214,7 +245,9 @@ Result<std::shared_ptr<const Message>> Registry::Create(const ResourceInfo& r, c
       if (details) *details = {meta->name(), r.group, r.resource, {}, 0};
       return AlreadyExists(KindLabel(r) + " \"" + meta->name() + "\" already exists");
     }
-    // An allocation or a quota was taken concurrently: read the state it changed and try again.
+    // An allocation or a quota was taken concurrently: read the state it changed and try again,
+    // this time holding that state's lock so contenders take turns instead of colliding again.
+    locks.Acquire(state_keys);
     CK_RETURN_IF_ERROR(cache_->WaitFor(txn->revision, std::chrono::seconds(3)));
   }
   return Conflict("too many concurrent allocations for " + KindLabel(r) + " \"" + meta->name() + "\"; try again");
@@ -255,6 +288,7 @@ Result<std::shared_ptr<const Message>> Registry::Write(const ResourceInfo& r, co
   const std::string key = StorageKey(r, ns, name);
   bool status_only = options.subresource == "status";
   int state_retries = 0;
+  StateLocks locks(this);
   for (int attempt = 0; attempt < kMaxConflictRetries; ++attempt) {
     CK_RETURN_IF_ERROR(cache_->Sync());
     ObjectPtr current = cache_->Get(key);
@@ -327,12 +361,15 @@ Result<std::shared_ptr<const Message>> Registry::Write(const ResourceInfo& r, co
     // pods/binding writes the pod directly, without the pod-update rules (upstream's binding
     // storage): setting spec.nodeName is exactly what a normal pod update may not do.
     if (options.subresource != "binding") CK_RETURN_IF_ERROR(Validate(r, *next, &old, status_only, details));
+    size_t own_compares = compares.size();
     if (options.admission) {
       // An update that removes the object (last finalizer gone) is still admitted as an update.
       CK_RETURN_IF_ERROR(options.admission->Validate(r, &old, next.get(),
                                                      options.dry_run ? nullptr : &compares,
                                                      options.dry_run ? nullptr : &ops, details));
     }
+    std::vector<std::string> state_keys;
+    for (size_t i = own_compares; i < compares.size(); ++i) state_keys.push_back(compares[i].key);
 
     // Nothing changed: no write, no new resourceVersion (kubectl apply of an unchanged file).
     if (Deterministic(*next) == Deterministic(old)) return current->shared_object();
@@ -344,8 +381,9 @@ Result<std::shared_ptr<const Message>> Registry::Write(const ResourceInfo& r, co
     if (!txn->succeeded) {
       bool object_changed = txn->results.empty() || txn->results[0].kvs.empty() ||
                             txn->results[0].kvs[0].mod_revision != current->revision();
-      if (!object_changed) {  // an allocation or a quota was taken concurrently: try again
+      if (!object_changed) {  // an allocation or a quota was taken concurrently: try again, in turn
         if (++state_retries > kMaxStateRetries) break;
+        locks.Acquire(state_keys);
         --attempt;
         continue;
       }

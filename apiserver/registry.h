@@ -20,6 +20,7 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -135,6 +136,9 @@ class Registry {
                   ErrorDetails* details);
   std::string NewUid();
   std::string GenerateName(const std::string& base);
+  class StateLocks;
+  static constexpr size_t kStateStripes = 64;
+  std::mutex state_mu_[kStateStripes];
 
   store::Store* store_;
   WatchCache* cache_;
