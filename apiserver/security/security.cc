@@ -151,18 +151,6 @@ Result<std::unique_ptr<Security>> Security::Create(const SecurityFlags& flags, C
   s->parts_ = std::make_unique<Parts>();
   Parts& p = *s->parts_;
 
-  AuthenticatorOptions ao;
-  ao.token_auth_file = flags.token_auth_file;
-  ao.service_account_key_files = flags.service_account_key_files;
-  // The signing key verifies too (upstream defaults --service-account-key-file to it).
-  if (ao.service_account_key_files.empty() && !flags.service_account_signing_key_file.empty()) {
-    ao.service_account_key_files.push_back(flags.service_account_signing_key_file);
-  }
-  ao.service_account_issuers = flags.service_account_issuers;
-  ao.api_audiences = flags.api_audiences;
-  ao.anonymous = flags.anonymous_auth;
-  ao.clock = clock;
-  CK_ASSIGN_OR_RETURN(s->authn_, Authenticator::Create(ao));
   if (!flags.service_account_signing_key_file.empty()) {
     if (flags.service_account_issuers.empty()) {
       return BadRequest("--service-account-signing-key-file needs --service-account-issuer");
@@ -178,6 +166,18 @@ Result<std::unique_ptr<Security>> Security::Create(const SecurityFlags& flags, C
     p.issuer = std::move(*issuer);
   }
 
+  AuthenticatorOptions ao;
+  ao.token_auth_file = flags.token_auth_file;
+  ao.service_account_key_files = flags.service_account_key_files;
+  // The signing key verifies too (upstream defaults --service-account-key-file to it).
+  if (ao.service_account_key_files.empty() && !flags.service_account_signing_key_file.empty()) {
+    ao.service_account_key_files.push_back(flags.service_account_signing_key_file);
+  }
+  ao.service_account_issuers = flags.service_account_issuers;
+  ao.api_audiences = flags.api_audiences;
+  ao.anonymous = flags.anonymous_auth;
+  ao.clock = clock;
+  CK_ASSIGN_OR_RETURN(s->authn_, Authenticator::Create(ao));
   std::vector<const Authorizer*> chain;
   std::vector<std::string> modes = SplitList(flags.authorization_mode);
   if (modes.empty()) return BadRequest("--authorization-mode: at least one mode is required");

@@ -135,11 +135,17 @@ void Daemon::EnableClientCaFlag() {
 }
 
 std::optional<int> Daemon::ParseFlags(int argc, char** argv) {
-  // Upstream components take Go-style `-v=4`; CLI11 wants `-v 4` or `--v=4`.
+  // Upstream components take Go-style `-v=4`; CLI11 wants `-v 4` or `--v=4`. An empty value
+  // (`--disable-admission-plugins=`) is passed as its own empty argument: CLI11 would otherwise
+  // take the next flag as the value. (`args` is in reverse order, as CLI11 wants it.)
   std::vector<std::string> args;
   for (int i = argc - 1; i >= 1; --i) {
     std::string a = argv[i];
     if (a.starts_with("-v=")) a = "-" + a;
+    if (a.starts_with("--") && a.size() > 3 && a.back() == '=' && a.find('=') == a.size() - 1) {
+      args.emplace_back();
+      a.pop_back();
+    }
     args.push_back(std::move(a));
   }
   try {

@@ -375,7 +375,13 @@ TEST(Visibility, AuditLogAndTheRequestLineNameEachStep) {
   ASSERT_EQ(code, 200);
   EXPECT_EQ(Code(*bare, Req("DELETE", "/api/v1/namespaces/default/configmaps/audited", "", "view-token")), 403);
 
-  std::string text = ReadFileOrDie(log);
+  // Events are written once the answer is sent: wait for the last one.
+  std::string text;
+  for (int i = 0; i < 100; ++i) {
+    text = ReadFileOrDie(log);
+    if (text.find(R"("verb":"delete")") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
   std::vector<std::string> lines;
   for (size_t at = 0, nl; (nl = text.find('\n', at)) != std::string::npos; at = nl + 1) lines.push_back(text.substr(at, nl - at));
   ASSERT_GE(lines.size(), 4u) << text;
@@ -411,6 +417,36 @@ TEST(Visibility, AuditLogAndTheRequestLineNameEachStep) {
   EXPECT_NE(line.find("token-file"), std::string::npos) << line;
   EXPECT_NE(line.find("RoleBinding"), std::string::npos) << line;
   EXPECT_NE(line.find("allow"), std::string::npos) << line;
+}
+
+}  // namespace
+}  // namespace ck
+
+namespace ck {
+namespace {
+
+TEST(SecurityFlags, BadValuesExitWithOneLineNamingTheFlag) {
+  testutil::TempDir dir;
+  std::string bin = testutil::BinDir() + "/ck-apiserver --storage-dir " + dir.File("store") + " ";
+  struct Case {
+    std::string flags, want;
+  };
+  std::vector<Case> cases = {
+      // An empty list is a value of its own: the next flag is read as a flag, not as the list.
+      {"--disable-admission-plugins= --authorization-mode=Bogus", "--authorization-mode: unknown mode \"Bogus\""},
+      {"--disable-admission-plugins=NoSuchPlugin", "--disable-admission-plugins: unknown plugin \"NoSuchPlugin\""},
+      {"--service-account-signing-key-file=" + dir.File("missing.key") + " --service-account-issuer=https://x",
+       "--service-account-signing-key-file"},
+      {"--audit-log-path=" + dir.File("audit.log"), "--audit-log-path needs --audit-policy-file"},
+      {"--service-account-max-token-expiration=soon", "--service-account-max-token-expiration: not a duration"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.flags);
+    testutil::CommandResult r = testutil::RunCommand(bin + c.flags + " 2>&1");
+    EXPECT_EQ(r.exit_code, 2) << r.output;
+    EXPECT_NE(r.output.find(c.want), std::string::npos) << r.output;
+    EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << "one line: " << r.output;
+  }
 }
 
 }  // namespace
