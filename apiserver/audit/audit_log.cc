@@ -199,7 +199,7 @@ std::unique_ptr<RequestAudit> RequestAudit::Begin(const Policy& policy, AuditLog
   event.source_ips = std::move(request.source_ips);
   event.user_agent = std::move(request.user_agent);
   event.object_ref = std::move(request.object_ref);
-  event.request_received_timestamp = clock.Now();
+  event.request_received_timestamp = request.received.value_or(clock.Now());
   std::unique_ptr<RequestAudit> audit(new RequestAudit(log, clock, std::move(rule), std::move(event)));
   audit->Emit(Stage::kRequestReceived);
   return audit;

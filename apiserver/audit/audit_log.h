@@ -118,6 +118,7 @@ struct AuditRequest {
   std::string user_agent;
   std::optional<ObjectReference> object_ref;  // resource requests
   AuditAttributes attributes;                 // what the policy matches on
+  std::optional<WallTime> received;           // when the request arrived (default: Begin's time)
 };
 
 // The audit trail of one request. Begin() returns nullptr when the policy level is None, so a

@@ -106,19 +106,6 @@ class UnionAuthorizer : public Authorizer {
   std::vector<const Authorizer*> chain_;
 };
 
-std::string Field(std::string_view json, std::string_view name) {
-  std::string key = "\"" + std::string(name) + "\":\"";
-  size_t at = json.find(key);
-  if (at == std::string_view::npos) return "";
-  at += key.size();
-  std::string out;
-  for (size_t i = at; i < json.size() && json[i] != '"'; ++i) {
-    if (json[i] == '\\' && i + 1 < json.size()) ++i;
-    out += json[i];
-  }
-  return out;
-}
-
 }  // namespace
 
 const std::vector<std::string>& AdmissionPluginOrder() {
@@ -418,10 +405,31 @@ Status Security::Attach(ApiServer* server) {
   if (p.audit_log) {
     const audit::Policy* policy = &*p.audit_policy;
     audit::AuditLog* log = p.audit_log.get();
+    Clock* audit_clock = clock_;
     Random* random = random_;
-    sec.audit = [policy, log, random](const AuditRecord& r) {
-      const UserInfo& user = r.requester ? *r.requester : *r.user;
-      audit::AuditAttributes aa;
+    sec.audit = [policy, log, audit_clock, random](const AuditRecord& r) {
+      auto to_user = [](const UserInfo& u) { return audit::AuditUser{u.name, u.uid, u.groups, u.extra}; };
+      audit::AuditRequest ar;
+      ar.request_uri = r.request->target;
+      ar.verb = r.info->verb;
+      // `user` is who authenticated; `impersonatedUser` whom the request acted as.
+      ar.user = to_user(r.requester ? *r.requester : *r.user);
+      if (r.requester) ar.impersonated_user = to_user(*r.user);
+      std::string_view addr = r.request->peer.remote_address;
+      if (size_t colon = addr.rfind(':'); colon != std::string_view::npos) addr = addr.substr(0, colon);
+      if (!addr.empty()) ar.source_ips.emplace_back(addr);
+      ar.user_agent = std::string(r.request->headers.Get("User-Agent"));
+      if (r.info->is_resource_request) {
+        audit::ObjectReference ref;
+        ref.resource = r.info->resource;
+        ref.namespace_ = r.info->namespace_;
+        ref.name = r.info->name;
+        ref.api_group = r.info->api_group;
+        ref.api_version = r.info->api_version;
+        ref.subresource = r.info->subresource;
+        ar.object_ref = std::move(ref);
+      }
+      audit::AuditAttributes& aa = ar.attributes;
       aa.user = r.user->name;
       aa.groups = r.user->groups;
       aa.verb = r.info->verb;
@@ -432,80 +440,27 @@ Status Security::Attach(ApiServer* server) {
       aa.subresource = r.info->subresource;
       aa.name = r.info->name;
       aa.path = r.request->path;
-      audit::RuleEvaluation ev = audit::EvaluatePolicyRule(*policy, aa);
-      if (ev.level == audit::Level::kNone) return;
-      audit::AuditEvent e;
-      e.level = ev.level;
-      e.audit_id = audit::NewAuditId(*random);
-      e.request_uri = r.request->target;
-      e.verb = r.info->verb;
-      auto to_user = [](const UserInfo& u) {
-        audit::AuditUser au;
-        au.username = u.name;
-        au.uid = u.uid;
-        au.groups = u.groups;
-        au.extra = u.extra;
-        return au;
-      };
-      e.user = to_user(user);
-      if (r.requester) e.impersonated_user = to_user(*r.user);
-      std::string_view addr = r.request->peer.remote_address;
-      if (size_t colon = addr.rfind(':'); colon != std::string_view::npos) addr = addr.substr(0, colon);
-      if (!addr.empty()) e.source_ips.emplace_back(addr);
-      e.user_agent = std::string(r.request->headers.Get("User-Agent"));
-      if (r.info->is_resource_request) {
-        audit::ObjectReference ref;
-        ref.resource = r.info->resource;
-        ref.namespace_ = r.info->namespace_;
-        ref.name = r.info->name;
-        ref.api_group = r.info->api_group;
-        ref.api_version = r.info->api_version;
-        ref.subresource = r.info->subresource;
-        e.object_ref = std::move(ref);
-      }
-      audit::ResponseStatus rs;
-      rs.code = r.code;
-      if (r.code >= 400) {
-        rs.status = "Failure";
-        rs.reason = Field(r.response_body, "reason");
-        rs.message = Field(r.response_body, "message");
-      }
-      e.response_status = rs;
-      bool write = r.info->verb == "create" || r.info->verb == "update" || r.info->verb == "patch";
-      if (audit::LevelAtLeast(ev.level, audit::Level::kRequest) && write && !r.request->body.empty() &&
-          r.request->body.front() == '{') {
-        e.request_object = r.request->body;
-      }
-      if (audit::LevelAtLeast(ev.level, audit::Level::kRequestResponse) && !r.response_body.empty() &&
-          r.response_body.front() == '{') {
-        e.response_object = std::string(r.response_body);
-      }
-      e.request_received_timestamp = r.received;
+      ar.received = r.received;
+      std::unique_ptr<audit::RequestAudit> trail = audit::RequestAudit::Begin(*policy, *log, *audit_clock, *random, std::move(ar));
+      if (!trail) return;
       if (!r.authorization_decision.empty()) {
-        e.annotations[audit::kDecisionAnnotation] = r.authorization_decision;
-        e.annotations[audit::kReasonAnnotation] = r.authorization_reason;
+        trail->SetAuthorization(r.authorization_decision == "allow", r.authorization_reason);
       }
       if (r.admission) {
-        for (const auto& [k, v] : r.admission->audit_annotations) e.annotations[k] = v;
+        for (const auto& [k, v] : r.admission->audit_annotations) trail->AddAnnotation(k, v);
       }
-      bool omit_received = std::find(ev.omit_stages.begin(), ev.omit_stages.end(), audit::Stage::kRequestReceived) !=
-                           ev.omit_stages.end();
-      if (!omit_received) {
-        audit::AuditEvent received = e;
-        received.stage = audit::Stage::kRequestReceived;
-        received.stage_timestamp = r.received;
-        received.response_status.reset();
-        received.response_object.clear();
-        received.annotations.clear();
-        log->Write(received);
+      bool write = r.info->verb == "create" || r.info->verb == "update" || r.info->verb == "patch";
+      if (write && !r.request->body.empty() && r.request->body.front() == '{') trail->SetRequestObject(r.request->body);
+      if (!r.response_body.empty() && r.response_body.front() == '{') trail->SetResponseObject(std::string(r.response_body));
+      if (r.info->verb == "watch" && !r.failure) return trail->ResponseStarted(r.code);
+      audit::ResponseStatus rs;
+      rs.code = r.code;
+      if (r.failure) {
+        rs.status = "Failure";
+        rs.reason = std::string(r.failure->reason());
+        rs.message = r.failure->message();
       }
-      bool omit_complete = std::find(ev.omit_stages.begin(), ev.omit_stages.end(), audit::Stage::kResponseComplete) !=
-                           ev.omit_stages.end();
-      if (!omit_complete) {
-        e.stage = r.info->verb == "watch" ? audit::Stage::kResponseStarted : audit::Stage::kResponseComplete;
-        e.stage_timestamp = r.finished;
-        log->Write(e);
-      }
+      trail->Complete(rs);
     };
   }
   server->SetSecurity(std::move(sec));

@@ -116,6 +116,7 @@ struct ApiServer::Call {
   WallTime received;
   std::optional<UserInfo> requester;  // set when the request impersonates another user
   std::string authz_decision, authz_reason;
+  Status failure = Status::Ok();  // what Fail() answered
   admission::Context adm;  // what admission did, for the request line and the audit log
 };
 
@@ -473,6 +474,7 @@ void ApiServer::Fail(Call& c, const Status& s, const ErrorDetails* details) {
   for (const std::string& w : c.adm.warnings) h.Add("Warning", "299 - " + QuoteWarning(w));
   int code = HttpStatusOf(s.code());
   c.code = code;
+  c.failure = s;
   std::string body = StatusJson(s, details);
   std::string kept = security_.audit ? body : std::string();
   c.w->Respond(code, std::move(h), std::move(body));
@@ -507,6 +509,7 @@ void ApiServer::Done(Call& c, int code, std::string_view body, int64_t revision)
     a.authorization_reason = c.authz_reason;
     a.admission = &c.adm;
     a.code = code;
+    if (!c.failure.ok()) a.failure = &c.failure;
     a.response_body = body;
     a.received = c.received;
     a.finished = clock_->Now();

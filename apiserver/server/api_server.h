@@ -99,6 +99,7 @@ struct AuditRecord {
   std::string authorization_reason;
   const admission::Context* admission = nullptr;
   int code = 0;
+  const Status* failure = nullptr;  // the error answered, when code >= 400
   std::string_view response_body;  // JSON (objects, Status), empty for streams
   WallTime received;
   WallTime finished;
