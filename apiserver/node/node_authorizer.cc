@@ -27,7 +27,7 @@ NodeIdentity IdentifyNode(const UserInfo& user) {
   return id;
 }
 
-NodeAuthorizer::NodeAuthorizer(const Graph* graph, std::vector<PolicyRule> rules)
+NodeAuthorizer::NodeAuthorizer(const Graph* graph, std::vector<rbac::PolicyRule> rules)
     : graph_(graph), rules_(std::move(rules)) {
   CK_CHECK(graph_ != nullptr);
 }
@@ -54,7 +54,9 @@ Decision NodeAuthorizer::Authorize(const Attributes& a, std::string* reason) con
     }
   }
   // Not subdivided: the static node rules (pods, nodes, events, services, ...).
-  if (RulesAllow(a, rules_)) return Decision::kAllow;
+  for (const rbac::PolicyRule& rule : rules_) {
+    if (rbac::RuleAllows(a, rule)) return Decision::kAllow;
+  }
   return Decision::kNoOpinion;
 }
 

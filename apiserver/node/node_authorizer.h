@@ -14,7 +14,8 @@
 
 #include "apiserver/auth/auth.h"
 #include "apiserver/node/graph.h"
-#include "apiserver/node/node_rules.h"
+#include "apiserver/rbac/bootstrap_policy.h"
+#include "apiserver/rbac/rules.h"
 
 namespace ck::apiserver::node {
 
@@ -34,7 +35,7 @@ class NodeAuthorizer : public Authorizer {
  public:
   // `graph` must outlive the authorizer. `rules` is the static node permission set (NodeRules()
   // by default; the apiserver may pass rbac's copy).
-  explicit NodeAuthorizer(const Graph* graph, std::vector<PolicyRule> rules = NodeRules());
+  explicit NodeAuthorizer(const Graph* graph, std::vector<rbac::PolicyRule> rules = rbac::NodeRules());
 
   Decision Authorize(const Attributes& a, std::string* reason) const override;
 
@@ -48,7 +49,7 @@ class NodeAuthorizer : public Authorizer {
   Decision Related(const std::string& node, VertexKind kind, const Attributes& a, std::string* reason) const;
 
   const Graph* graph_;
-  std::vector<PolicyRule> rules_;
+  std::vector<rbac::PolicyRule> rules_;
 };
 
 }  // namespace ck::apiserver::node
