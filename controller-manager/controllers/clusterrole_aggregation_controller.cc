@@ -1,38 +1,11 @@
 #include "controller-manager/controllers/clusterrole_aggregation_controller.h"
 
-#include <algorithm>
-
-#include <google/protobuf/util/message_differencer.h>
-
-#include "common/api/label_selector.h"
+#include "apiserver/rbac/aggregation.h"
 #include "common/base/log.h"
 
 namespace ck::controller_manager {
 
 namespace rbacv1 = ::k8s::io::api::rbac::v1;
-using google::protobuf::util::MessageDifferencer;
-
-std::vector<rbacv1::PolicyRule> AggregateRules(const rbacv1::ClusterRole& role,
-                                               const std::vector<std::shared_ptr<const rbacv1::ClusterRole>>& all) {
-  std::vector<std::shared_ptr<const rbacv1::ClusterRole>> sorted = all;
-  std::sort(sorted.begin(), sorted.end(),
-            [](const auto& a, const auto& b) { return a->metadata().name() < b->metadata().name(); });
-  std::vector<rbacv1::PolicyRule> rules;
-  for (const auto& selector_proto : role.aggregationrule().clusterroleselectors()) {
-    Result<api::LabelSelector> selector = api::LabelSelector::FromProto(&selector_proto);
-    if (!selector.ok()) continue;
-    for (const auto& candidate : sorted) {
-      if (candidate->metadata().name() == role.metadata().name()) continue;
-      if (!selector->Matches(candidate->metadata().labels())) continue;
-      for (const rbacv1::PolicyRule& rule : candidate->rules()) {
-        bool seen = std::any_of(rules.begin(), rules.end(),
-                                [&](const rbacv1::PolicyRule& r) { return MessageDifferencer::Equals(r, rule); });
-        if (!seen) rules.push_back(rule);
-      }
-    }
-  }
-  return rules;
-}
 
 ClusterRoleAggregationController::ClusterRoleAggregationController(ControllerContext& context, int workers)
     : ManagedController(client::ControllerOptions{.name = "ClusterRoleAggregator",
@@ -66,12 +39,13 @@ Status ClusterRoleAggregationController::Sync(const std::string& key) {
   CK_RETURN_IF_ERROR(role.status());
   if (!(*role)->has_aggregationrule()) return Status::Ok();
 
-  std::vector<rbacv1::PolicyRule> rules = AggregateRules(**role, roles_.Lister().List());
-  bool same = static_cast<size_t>((*role)->rules_size()) == rules.size();
-  for (size_t i = 0; same && i < rules.size(); ++i) {
-    same = MessageDifferencer::Equals((*role)->rules(static_cast<int>(i)), rules[i]);
-  }
-  if (same) return Status::Ok();
+  // The rules come from the same function the apiserver's tests pin (upstream's order: selectors
+  // in order, roles by name, duplicates dropped); a selector that does not parse is an error.
+  std::vector<std::shared_ptr<const rbacv1::ClusterRole>> all = roles_.Lister().List();
+  std::vector<const rbacv1::ClusterRole*> candidates;
+  for (const auto& r : all) candidates.push_back(r.get());
+  CK_ASSIGN_OR_RETURN(std::vector<rbacv1::PolicyRule> rules, apiserver::rbac::AggregatedRules(**role, candidates));
+  if (apiserver::rbac::SameRules(rules, (*role)->rules())) return Status::Ok();
 
   rbacv1::ClusterRole updated = **role;
   updated.clear_rules();

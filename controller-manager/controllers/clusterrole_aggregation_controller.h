@@ -16,12 +16,6 @@
 
 namespace ck::controller_manager {
 
-// The rules `role` aggregates from `all` (which may include `role` itself: skipped). Selectors
-// that do not parse match nothing. Pure.
-std::vector<k8s::io::api::rbac::v1::PolicyRule> AggregateRules(
-    const k8s::io::api::rbac::v1::ClusterRole& role,
-    const std::vector<std::shared_ptr<const k8s::io::api::rbac::v1::ClusterRole>>& all);
-
 class ClusterRoleAggregationController final : public ManagedController {
  public:
   explicit ClusterRoleAggregationController(ControllerContext& context, int workers = 1);

@@ -4,6 +4,7 @@
 
 #include <google/protobuf/util/message_differencer.h>
 
+#include "apiserver/rbac/aggregation.h"
 #include "common/api/proto/core_v1.pb.h"
 #include "common/api/proto/rbac_v1.pb.h"
 #include "common/client/cache/cache_test_util.h"
@@ -139,7 +140,11 @@ TEST(AggregateRulesTest, SelectorsInOrderRolesByNameRulesDeduplicated) {
       Role("extra", {{"tier", "extra"}}, {Rule({"watch"}, {"pods"}), Rule({"get"}, {"endpoints"})}),
       Role("monitoring", mon, {Rule({"delete"}, {"nodes"})}),  // itself: skipped
   };
-  std::vector<rbacv1::PolicyRule> got = AggregateRules(agg, all);
+  std::vector<const rbacv1::ClusterRole*> candidates;
+  for (const auto& r : all) candidates.push_back(r.get());
+  Result<std::vector<rbacv1::PolicyRule>> aggregated = apiserver::rbac::AggregatedRules(agg, candidates);
+  ASSERT_TRUE(aggregated.ok()) << aggregated.status().ToString();
+  std::vector<rbacv1::PolicyRule> got = *aggregated;
   std::vector<rbacv1::PolicyRule> want = {Rule({"get"}, {"services"}), Rule({"list"}, {"services"}),
                                           Rule({"get"}, {"endpoints"}), Rule({"watch"}, {"pods"})};
   ASSERT_EQ(got.size(), want.size());
@@ -149,7 +154,9 @@ TEST(AggregateRulesTest, SelectorsInOrderRolesByNameRulesDeduplicated) {
   // No selectors: nothing aggregated.
   rbacv1::ClusterRole empty;
   empty.mutable_aggregationrule();
-  EXPECT_TRUE(AggregateRules(empty, all).empty());
+  Result<std::vector<rbacv1::PolicyRule>> none = apiserver::rbac::AggregatedRules(empty, candidates);
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
 }
 
 TEST_F(ControllersTest, AggregatedClusterRoleFollowsLabelledRoles) {
