@@ -43,6 +43,22 @@ class ManagedController : public client::Controller {
   using client::Controller::Controller;
   // The informers that must have synced before the workers start.
   virtual std::vector<client::SharedIndexInformer*> Informers() const = 0;
+
+ protected:
+  // Registers a handler that RemoveHandlers() takes off again. The informers are shared and
+  // outlive the controller, so every controller's destructor calls RemoveHandlers() before
+  // anything the handlers touch is destroyed (a late event would otherwise reach a dead object).
+  template <typename Typed, typename Handler>
+  void Handle(Typed& typed_informer, Handler handler) {
+    handlers_.emplace_back(&typed_informer.Informer(), typed_informer.AddEventHandler(std::move(handler)));
+  }
+  void RemoveHandlers() {
+    for (auto& [informer, registration] : handlers_) informer->RemoveEventHandler(registration);
+    handlers_.clear();
+  }
+
+ private:
+  std::vector<std::pair<client::SharedIndexInformer*, client::HandlerRegistration>> handlers_;
 };
 
 using ControllerConstructor = std::function<Result<std::unique_ptr<ManagedController>>(ControllerContext&)>;

@@ -14,14 +14,17 @@ ClusterRoleAggregationController::ClusterRoleAggregationController(ControllerCon
                                                   .registry = &context.metrics}),
       api_(context.api),
       roles_(context.informers.ForKind<rbacv1::ClusterRole>()) {
-  roles_.AddEventHandler({
+  Handle(roles_, client::TypedEventHandler<k8s::io::api::rbac::v1::ClusterRole>{
       .on_add = [this](const auto&, bool) { EnqueueAggregated(); },
       .on_update = [this](const auto&, const auto&) { EnqueueAggregated(); },
       .on_delete = [this](const auto&, bool) { EnqueueAggregated(); },
   });
 }
 
-ClusterRoleAggregationController::~ClusterRoleAggregationController() { Stop(); }
+ClusterRoleAggregationController::~ClusterRoleAggregationController() {
+  RemoveHandlers();
+  Stop();
+}
 
 std::vector<client::SharedIndexInformer*> ClusterRoleAggregationController::Informers() const {
   return {&roles_.Informer()};

@@ -20,12 +20,12 @@ RootCaPublisher::RootCaPublisher(ControllerContext& context, std::string root_ca
       root_ca_(std::move(root_ca)),
       namespaces_(context.informers.ForKind<corev1::Namespace>()),
       config_maps_(context.informers.ForKind<corev1::ConfigMap>()) {
-  namespaces_.AddEventHandler({
+  Handle(namespaces_, client::TypedEventHandler<k8s::io::api::core::v1::Namespace>{
       .on_add = [this](const auto& ns, bool) { Enqueue(ns->metadata().name()); },
       .on_update = [this](const auto&, const auto& ns) { Enqueue(ns->metadata().name()); },
   });
   // Other ConfigMaps are none of this controller's business.
-  config_maps_.AddEventHandler({
+  Handle(config_maps_, client::TypedEventHandler<k8s::io::api::core::v1::ConfigMap>{
       .on_update =
           [this](const auto&, const auto& cm) {
             if (cm->metadata().name() == kRootCaConfigMapName) Enqueue(cm->metadata().namespace_());
@@ -37,7 +37,10 @@ RootCaPublisher::RootCaPublisher(ControllerContext& context, std::string root_ca
   });
 }
 
-RootCaPublisher::~RootCaPublisher() { Stop(); }
+RootCaPublisher::~RootCaPublisher() {
+  RemoveHandlers();
+  Stop();
+}
 
 std::vector<client::SharedIndexInformer*> RootCaPublisher::Informers() const {
   return {&namespaces_.Informer(), &config_maps_.Informer()};

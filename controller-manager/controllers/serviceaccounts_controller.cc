@@ -23,17 +23,20 @@ ServiceAccountsController::ServiceAccountsController(ControllerContext& context,
       accounts_(std::move(accounts)),
       namespaces_(context.informers.ForKind<corev1::Namespace>()),
       service_accounts_(context.informers.ForKind<corev1::ServiceAccount>()) {
-  namespaces_.AddEventHandler({
+  Handle(namespaces_, client::TypedEventHandler<k8s::io::api::core::v1::Namespace>{
       .on_add = [this](const auto& ns, bool) { Enqueue(ns->metadata().name()); },
       .on_update = [this](const auto&, const auto& ns) { Enqueue(ns->metadata().name()); },
   });
   // Only deletions matter: an added or changed account never makes one missing.
-  service_accounts_.AddEventHandler({
+  Handle(service_accounts_, client::TypedEventHandler<k8s::io::api::core::v1::ServiceAccount>{
       .on_delete = [this](const auto& sa, bool) { Enqueue(sa->metadata().namespace_()); },
   });
 }
 
-ServiceAccountsController::~ServiceAccountsController() { Stop(); }
+ServiceAccountsController::~ServiceAccountsController() {
+  RemoveHandlers();
+  Stop();
+}
 
 std::vector<client::SharedIndexInformer*> ServiceAccountsController::Informers() const {
   return {&namespaces_.Informer(), &service_accounts_.Informer()};
