@@ -1,40 +1,16 @@
 #include "controller-manager/controller_manager.h"
 
-#include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
 #include <sstream>
 
-#include "common/api/time_format.h"
 #include "common/base/log.h"
 #include "common/base/thread.h"
 
 namespace ck::controller_manager {
 
 namespace {
-
-// "<hostname>_<uuid>", upstream's lock identity.
-std::string MakeIdentity(Random& random) {
-  char host[256] = {};
-  if (gethostname(host, sizeof(host) - 1) != 0) std::snprintf(host, sizeof(host), "localhost");
-  uint64_t a = random.Next(), b = random.Next();
-  a = (a & ~0xf000ull) | 0x4000ull;                         // version 4
-  b = (b & 0x3fffffffffffffffull) | 0x8000000000000000ull;  // variant 10
-  char uuid[40];
-  std::snprintf(uuid, sizeof(uuid), "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(a >> 32),
-                static_cast<unsigned>((a >> 16) & 0xffff), static_cast<unsigned>(a & 0xffff),
-                static_cast<unsigned>(b >> 48), static_cast<unsigned long long>(b & 0xffffffffffffull));
-  return std::string(host) + "_" + uuid;
-}
-
-Result<Duration> DurationFlag(const std::string& flag, const std::string& value, Duration fallback) {
-  if (value.empty()) return fallback;
-  Result<int64_t> nanos = api::ParseGoDuration(value);
-  if (!nanos.ok()) return Invalid(flag + ": " + nanos.status().message());
-  if (*nanos <= 0) return Invalid(flag + ": must be greater than zero");
-  return std::chrono::duration_cast<Duration>(std::chrono::nanoseconds(*nanos));
-}
 
 Result<std::string> ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -86,24 +62,10 @@ Result<client::LeaderElectionTimings> ValidateOptions(const Options& o, const da
     return Invalid("--leader-elect-resource-lock: only \"leases\" is supported, got \"" +
                    o.leader_elect_resource_lock + "\"");
   }
-  client::LeaderElectionTimings t;
-  CK_ASSIGN_OR_RETURN(t.lease_duration, DurationFlag("--leader-elect-lease-duration", o.leader_elect_lease_duration,
-                                                     profile.leader_lease_duration));
-  CK_ASSIGN_OR_RETURN(t.renew_deadline, DurationFlag("--leader-elect-renew-deadline", o.leader_elect_renew_deadline,
-                                                     profile.leader_renew_deadline));
-  CK_ASSIGN_OR_RETURN(t.retry_period, DurationFlag("--leader-elect-retry-period", o.leader_elect_retry_period,
-                                                   profile.leader_retry_period));
-  // The same checks as upstream's NewLeaderElector, so they fail at the flag, not later.
-  if (o.leader_elect) {
-    if (t.lease_duration <= t.renew_deadline) return Invalid("leaseDuration must be greater than renewDeadline");
-    if (t.renew_deadline <= t.retry_period * client::LeaderElector::kJitterFactor) {
-      return Invalid("renewDeadline must be greater than retryPeriod*JitterFactor");
-    }
-    if (t.lease_duration % std::chrono::seconds(1) != Duration::zero()) {
-      return Invalid("leaseDuration must be a whole number of seconds");
-    }
-  }
-  return t;
+  client::LeaderElectionTimings defaults{profile.leader_lease_duration, profile.leader_renew_deadline,
+                                         profile.leader_retry_period};
+  return client::ParseLeaderElectionTimings(o.leader_elect_lease_duration, o.leader_elect_renew_deadline,
+                                            o.leader_elect_retry_period, defaults, o.leader_elect);
 }
 
 Result<std::unique_ptr<ControllerManager>> ControllerManager::Create(daemon::Context& context, const Options& options) {
@@ -133,7 +95,7 @@ ControllerManager::ControllerManager(daemon::Context& context, Options options, 
     : context_(context),
       options_(std::move(options)),
       timings_(timings),
-      identity_(MakeIdentity(context.random())),
+      identity_(client::NewLeaderIdentity(context.random())),
       api_(std::move(api)),
       informers_(std::make_unique<client::SharedInformerFactory>(*api_, context.clock(), context.random())),
       controller_context_(std::make_unique<ControllerContext>(ControllerContext{

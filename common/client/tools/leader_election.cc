@@ -2,7 +2,12 @@
 
 #include <google/protobuf/util/message_differencer.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdio>
+
+#include "common/api/time_format.h"
 
 #include "common/base/log.h"
 
@@ -289,6 +294,55 @@ void LeaderElector::Release() {
   Observe(AsLease(*written));
   std::lock_guard lock(mu_);
   observed_lease_ = *written;
+}
+
+namespace {
+
+Result<Duration> DurationFlag(const std::string& flag, const std::string& value, Duration fallback) {
+  if (value.empty()) return fallback;
+  Result<int64_t> nanos = api::ParseGoDuration(value);
+  if (!nanos.ok()) return Status(Code::kInvalid, flag + ": " + nanos.status().message());
+  if (*nanos <= 0) return Status(Code::kInvalid, flag + ": must be greater than zero");
+  return std::chrono::duration_cast<Duration>(std::chrono::nanoseconds(*nanos));
+}
+
+}  // namespace
+
+Result<LeaderElectionTimings> ParseLeaderElectionTimings(const std::string& lease_duration,
+                                                         const std::string& renew_deadline,
+                                                         const std::string& retry_period,
+                                                         const LeaderElectionTimings& defaults, bool leader_elect) {
+  LeaderElectionTimings t;
+  CK_ASSIGN_OR_RETURN(t.lease_duration,
+                      DurationFlag("--leader-elect-lease-duration", lease_duration, defaults.lease_duration));
+  CK_ASSIGN_OR_RETURN(t.renew_deadline,
+                      DurationFlag("--leader-elect-renew-deadline", renew_deadline, defaults.renew_deadline));
+  CK_ASSIGN_OR_RETURN(t.retry_period, DurationFlag("--leader-elect-retry-period", retry_period, defaults.retry_period));
+  if (leader_elect) {
+    if (t.lease_duration <= t.renew_deadline) {
+      return Status(Code::kInvalid, "leaseDuration must be greater than renewDeadline");
+    }
+    if (t.renew_deadline <= t.retry_period * LeaderElector::kJitterFactor) {
+      return Status(Code::kInvalid, "renewDeadline must be greater than retryPeriod*JitterFactor");
+    }
+    if (t.lease_duration % std::chrono::seconds(1) != Duration::zero()) {
+      return Status(Code::kInvalid, "leaseDuration must be a whole number of seconds");
+    }
+  }
+  return t;
+}
+
+std::string NewLeaderIdentity(Random& random) {
+  char host[256] = {};
+  if (gethostname(host, sizeof(host) - 1) != 0) std::snprintf(host, sizeof(host), "localhost");
+  uint64_t a = random.Next(), b = random.Next();
+  a = (a & ~0xf000ull) | 0x4000ull;                         // version 4
+  b = (b & 0x3fffffffffffffffull) | 0x8000000000000000ull;  // variant 10
+  char uuid[40];
+  std::snprintf(uuid, sizeof(uuid), "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(a >> 32),
+                static_cast<unsigned>((a >> 16) & 0xffff), static_cast<unsigned>(a & 0xffff),
+                static_cast<unsigned>(b >> 48), static_cast<unsigned long long>(b & 0xffffffffffffull));
+  return std::string(host) + "_" + uuid;
 }
 
 }  // namespace ck::client

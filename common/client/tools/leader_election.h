@@ -42,6 +42,17 @@ struct LeaderElectionTimings {
   }
 };
 
+// The timings from flag values in Go duration syntax ("15s"; "" takes `defaults`), checked as
+// upstream's NewLeaderElector does when `leader_elect` (so a bad value fails at the flag).
+// Invalid naming the flag: "--leader-elect-lease-duration: time: invalid duration \"x\"".
+Result<LeaderElectionTimings> ParseLeaderElectionTimings(const std::string& lease_duration,
+                                                         const std::string& renew_deadline,
+                                                         const std::string& retry_period,
+                                                         const LeaderElectionTimings& defaults, bool leader_elect);
+
+// A lock identity unique to this process: "<hostname>_<uuid v4>", as upstream components use.
+std::string NewLeaderIdentity(Random& random);
+
 struct LeaderCallbacks {
   std::function<void()> on_started_leading;               // required
   std::function<void()> on_stopped_leading;               // required; only after on_started_leading
