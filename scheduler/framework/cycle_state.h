@@ -1,13 +1,15 @@
 // CycleState: data one scheduling cycle shares between its plugins (upstream framework.CycleState).
 // A plugin writes its PreFilter/PreScore results under its own key and reads them back in
 // Filter/Score. Preemption clones the state to try "what if these pods were gone".
-// Threading: Write only from the sequential phases (PreFilter, PreScore, Reserve, and the
-// preemption's own clone); Read from any number of threads during Filter and Score.
+// Threading: Write only while no other thread uses this state (the sequential phases: PreFilter,
+// PreScore, Reserve, or a clone that one thread owns); Read and Clone from any number of threads
+// during Filter and Score. The parallel phases are entered through the Parallelizer's mutex,
+// which orders the writes before them, so reads need no lock of their own (a read happens for
+// every plugin on every node: a lock there costs more than the plugin).
 #pragma once
 
 #include <memory>
 #include <set>
-#include <shared_mutex>
 #include <string>
 #include <unordered_map>
 
@@ -26,13 +28,9 @@ class CycleState {
   CycleState(const CycleState&) = delete;
   CycleState& operator=(const CycleState&) = delete;
 
-  void Write(const std::string& key, std::shared_ptr<StateData> data) {
-    std::unique_lock lock(mu_);
-    data_[key] = std::move(data);
-  }
+  void Write(const std::string& key, std::shared_ptr<StateData> data) { data_[key] = std::move(data); }
   // The data under `key`, or nullptr.
   StateData* Read(const std::string& key) const {
-    std::shared_lock lock(mu_);
     auto it = data_.find(key);
     return it == data_.end() ? nullptr : it->second.get();
   }
@@ -41,15 +39,11 @@ class CycleState {
   T* ReadAs(const std::string& key) const {
     return dynamic_cast<T*>(Read(key));
   }
-  void Delete(const std::string& key) {
-    std::unique_lock lock(mu_);
-    data_.erase(key);
-  }
+  void Delete(const std::string& key) { data_.erase(key); }
 
   // A deep copy (every StateData cloned).
   std::unique_ptr<CycleState> Clone() const {
     auto out = std::make_unique<CycleState>();
-    std::shared_lock lock(mu_);
     for (const auto& [k, v] : data_) out->data_[k] = v ? std::shared_ptr<StateData>(v->Clone()) : nullptr;
     out->skip_filter_plugins = skip_filter_plugins;
     out->skip_score_plugins = skip_score_plugins;
@@ -62,8 +56,7 @@ class CycleState {
   std::set<std::string> skip_score_plugins;
 
  private:
-  mutable std::shared_mutex mu_;
-  std::unordered_map<std::string, std::shared_ptr<StateData>> data_;  // guarded by mu_
+  std::unordered_map<std::string, std::shared_ptr<StateData>> data_;
 };
 
 }  // namespace ck::scheduler

@@ -75,9 +75,12 @@ struct ClusterEvent {
   std::string label;  // for logs and metrics: "NodeAdd", "AssignedPodDelete", ...
 
   // True when `happened` is covered by this registration (same resource or wildcard, and a
-  // shared action bit).
+  // shared action bit). A registration for kPod also covers kAssignedPod, as upstream's Pod
+  // event covers assigned and unscheduled pods alike.
   bool Covers(const ClusterEvent& happened) const {
-    return (resource == EventResource::kWildCard || resource == happened.resource) && (actions & happened.actions) != 0;
+    bool same = resource == EventResource::kWildCard || resource == happened.resource ||
+                (resource == EventResource::kPod && happened.resource == EventResource::kAssignedPod);
+    return same && (actions & happened.actions) != 0;
   }
 };
 

@@ -113,6 +113,9 @@ struct PodInfo {
   std::vector<AffinityTerm> required_anti_affinity_terms;
   std::vector<WeightedAffinityTerm> preferred_affinity_terms;
   std::vector<WeightedAffinityTerm> preferred_anti_affinity_terms;
+  // Set (and nothing above but `pod`) on the stand-in the queue keeps for a pod whose spec does
+  // not parse: the scheduling cycle reports it as the attempt's error.
+  std::string parse_error;
 
   // Parses the pod. A label selector in an affinity term that does not parse is BadRequest naming
   // the pod; the scheduler then reports the pod as failing with that error.
@@ -128,6 +131,10 @@ struct PodInfo {
   std::string Key() const;
 };
 
+// Generations come from one process-wide counter so that a NodeInfo's generation is comparable to
+// the snapshot's (upstream nextGeneration).
+int64_t NextGeneration();
+
 // A node and the pods assigned (or assumed) to it (framework.NodeInfo).
 class NodeInfo {
  public:
@@ -139,7 +146,10 @@ class NodeInfo {
   const NodePtr& node_ptr() const { return node_; }
   const std::string& name() const;
   void SetNode(NodePtr node);
-  void RemoveNode() { node_.reset(); ++generation_; }
+  void RemoveNode() {
+    node_.reset();
+    generation_ = NextGeneration();
+  }
 
   const std::vector<PodInfoPtr>& pods() const { return pods_; }
   const std::vector<PodInfoPtr>& pods_with_affinity() const { return pods_with_affinity_; }
@@ -170,10 +180,6 @@ class NodeInfo {
   Resource allocatable_;
   int64_t generation_ = 0;
 };
-
-// Generations come from one process-wide counter so that a NodeInfo's generation is comparable to
-// the snapshot's (upstream nextGeneration).
-int64_t NextGeneration();
 
 // A pod in the scheduling queue (framework.QueuedPodInfo).
 struct QueuedPodInfo {
