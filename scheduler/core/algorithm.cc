@@ -35,18 +35,13 @@ std::string FitErrorMessage(int64_t num_all_nodes, const Diagnosis& d) {
 }
 
 std::shared_ptr<const std::vector<std::string>> ScheduleAlgorithm::NodeOrder(const Snapshot& snapshot) {
-  const auto& list = snapshot.List();
-  bool same = order_names_ && order_ptrs_.size() == list.size();
-  for (size_t i = 0; same && i < list.size(); ++i) same = order_ptrs_[i] == list[i].get() && (*order_names_)[i] == list[i]->name();
-  if (!same) {
-    order_ptrs_.clear();
+  if (!order_names_ || order_snapshot_ != &snapshot || order_version_ != snapshot.list_version()) {
     auto names = std::make_shared<std::vector<std::string>>();
-    names->reserve(list.size());
-    for (const auto& n : list) {
-      order_ptrs_.push_back(n.get());
-      names->push_back(n->name());
-    }
+    names->reserve(snapshot.List().size());
+    for (const auto& n : snapshot.List()) names->push_back(n->name());
     order_names_ = std::move(names);
+    order_snapshot_ = &snapshot;
+    order_version_ = snapshot.list_version();
   }
   return order_names_;
 }
@@ -69,9 +64,12 @@ std::vector<const NodeInfo*> ScheduleAlgorithm::FindNodesThatPassFilters(Framewo
     next_start_node_index_ = (start + num_to_find) % n;
     return feasible;
   }
-  std::vector<const NodeInfo*> found(num_to_find, nullptr);
-  std::vector<Verdict> verdicts(n);
-  std::vector<uint8_t> failed(n, 0);
+  std::vector<const NodeInfo*>& found = found_;
+  found.assign(num_to_find, nullptr);
+  std::vector<Verdict>& verdicts = verdicts_;
+  if (verdicts.size() < static_cast<size_t>(n)) verdicts.resize(n);
+  std::vector<uint8_t>& failed = failed_;
+  failed.assign(n, 0);
   std::atomic<int64_t> found_len{0};
   std::atomic<bool> enough{false};
   std::atomic<int64_t> failures{0};

@@ -69,9 +69,14 @@ class ScheduleAlgorithm {
   const std::optional<int32_t> global_percentage_;
   int64_t next_start_node_index_ = 0;
   // The node names of the last snapshot order, shared by explain records until nodes change.
-  std::vector<const NodeInfo*> order_ptrs_;
+  const Snapshot* order_snapshot_ = nullptr;
+  uint64_t order_version_ = 0;
   std::shared_ptr<const std::vector<std::string>> order_names_;
-  std::vector<NodeInfo*> all_nodes_;  // scratch
+  // Scratch reused by every cycle (the loop is single-threaded).
+  std::vector<NodeInfo*> all_nodes_;
+  std::vector<Verdict> verdicts_;
+  std::vector<uint8_t> failed_;
+  std::vector<const NodeInfo*> found_;
 };
 
 }  // namespace ck::scheduler

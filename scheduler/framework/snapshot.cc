@@ -30,6 +30,7 @@ NodeInfo* Snapshot::Get(const std::string& node_name) const {
 }
 
 void Snapshot::RebuildLists(const std::vector<std::string>& order) {
+  ++list_version_;
   node_info_list_.clear();
   node_info_list_.reserve(order.size());
   for (const auto& name : order) {

@@ -31,6 +31,9 @@ class Snapshot {
   }
   size_t NumNodes() const { return node_info_list_.size(); }
   int64_t generation() const { return generation_; }
+  // Bumped each time RebuildLists runs (nodes came, went or moved in the order); lets readers
+  // keep per-order data across cycles.
+  uint64_t list_version() const { return list_version_; }
 
   // Writers (the cache's UpdateSnapshot): the map is the truth; RebuildLists recomputes the lists
   // from it in the order of `order` (node names; the cache keeps zones interleaved, as upstream's
@@ -47,6 +50,7 @@ class Snapshot {
   std::vector<std::shared_ptr<NodeInfo>> have_pods_with_affinity_;
   std::vector<std::shared_ptr<NodeInfo>> have_pods_with_required_anti_affinity_;
   int64_t generation_ = 0;
+  uint64_t list_version_ = 0;
 };
 
 }  // namespace ck::scheduler
