@@ -7,35 +7,15 @@
 #include <sstream>
 
 #include "common/api/time_format.h"
+#include "common/base/strings.h"
 
 namespace ck::scheduler {
 
 namespace {
 
-std::string Quote(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
-}
-
 std::string StringList(const std::vector<std::string>& v) {
   std::string out = "[";
-  for (size_t i = 0; i < v.size(); ++i) out += (i ? "," : "") + Quote(v[i]);
+  for (size_t i = 0; i < v.size(); ++i) out += (i ? "," : "") + JsonString(v[i]);
   return out + "]";
 }
 
@@ -65,34 +45,34 @@ std::vector<std::string> ExplainRecord::Unevaluated() const {
 
 std::string ExplainJson(const ExplainRecord& r) {
   std::ostringstream o;
-  o << "{\"pod\":" << Quote(r.pod) << ",\"uid\":" << Quote(r.uid) << ",\"profile\":" << Quote(r.profile)
-    << ",\"time\":" << Quote(api::FormatRfc3339Micro(api::ToTimestamp(r.time))) << ",\"attempt\":" << r.attempt
-    << ",\"result\":" << Quote(r.result) << ",\"node\":" << Quote(r.node) << ",\"message\":" << Quote(r.message)
-    << ",\"nominatedNode\":" << Quote(r.nominated_node)
+  o << "{\"pod\":" << JsonString(r.pod) << ",\"uid\":" << JsonString(r.uid) << ",\"profile\":" << JsonString(r.profile)
+    << ",\"time\":" << JsonString(api::FormatRfc3339Micro(api::ToTimestamp(r.time))) << ",\"attempt\":" << r.attempt
+    << ",\"result\":" << JsonString(r.result) << ",\"node\":" << JsonString(r.node) << ",\"message\":" << JsonString(r.message)
+    << ",\"nominatedNode\":" << JsonString(r.nominated_node)
     << ",\"nodes\":" << (r.node_order ? r.node_order->size() : 0) << ",\"startIndex\":" << r.start_index
     << ",\"numNodesToFind\":" << r.num_to_find;
-  if (!r.pre_filter_message.empty()) o << ",\"preFilterMessage\":" << Quote(r.pre_filter_message);
+  if (!r.pre_filter_message.empty()) o << ",\"preFilterMessage\":" << JsonString(r.pre_filter_message);
   if (!r.pre_filter_nodes.empty()) o << ",\"preFilterNodes\":" << StringList(r.pre_filter_nodes);
-  if (!r.evaluated_nominated_node.empty()) o << ",\"evaluatedNominatedNode\":" << Quote(r.evaluated_nominated_node);
+  if (!r.evaluated_nominated_node.empty()) o << ",\"evaluatedNominatedNode\":" << JsonString(r.evaluated_nominated_node);
   o << ",\"filter\":[";
   for (size_t i = 0; i < r.rejected.size(); ++i) {
     const std::string& node = r.rejected[i].first;
     const Verdict& v = r.verdicts[r.rejected[i].second];
-    o << (i ? "," : "") << "{\"node\":" << Quote(node) << ",\"plugin\":" << Quote(v.plugin())
-      << ",\"code\":" << Quote(VerdictCodeName(v.code())) << ",\"reason\":" << Quote(v.Message()) << "}";
+    o << (i ? "," : "") << "{\"node\":" << JsonString(node) << ",\"plugin\":" << JsonString(v.plugin())
+      << ",\"code\":" << JsonString(VerdictCodeName(v.code())) << ",\"reason\":" << JsonString(v.Message()) << "}";
   }
   o << "],\"feasible\":" << StringList(r.feasible) << ",\"unevaluated\":" << StringList(r.Unevaluated());
   o << ",\"scorePlugins\":[";
   for (size_t i = 0; i < r.score_plugins.size(); ++i) {
-    o << (i ? "," : "") << "{\"name\":" << Quote(r.score_plugins[i].first) << ",\"weight\":" << r.score_plugins[i].second
+    o << (i ? "," : "") << "{\"name\":" << JsonString(r.score_plugins[i].first) << ",\"weight\":" << r.score_plugins[i].second
       << "}";
   }
   o << "],\"scores\":[";
   for (size_t i = 0; i < r.scored.size(); ++i) {
     const auto& s = r.scored[i];
-    o << (i ? "," : "") << "{\"node\":" << Quote(s.node) << ",\"total\":" << s.total << ",\"plugins\":{";
+    o << (i ? "," : "") << "{\"node\":" << JsonString(s.node) << ",\"total\":" << s.total << ",\"plugins\":{";
     for (size_t j = 0; j < s.scores.size() && j < r.score_plugins.size(); ++j) {
-      o << (j ? "," : "") << Quote(r.score_plugins[j].first) << ":" << s.scores[j];
+      o << (j ? "," : "") << JsonString(r.score_plugins[j].first) << ":" << s.scores[j];
     }
     o << "}}";
   }

@@ -5,10 +5,12 @@
 
 #include "common/api/api_resources.h"
 #include "common/api/pod.h"
+#include "common/api/resources.h"
 #include "common/api/proto/apps_v1.pb.h"
 #include "common/api/proto/policy_v1.pb.h"
 #include "common/api/time_format.h"
 #include "common/base/log.h"
+#include "common/base/strings.h"
 #include "common/base/thread.h"
 
 namespace ck::scheduler {
@@ -22,25 +24,6 @@ std::string Truncate(const std::string& msg) {
   constexpr size_t kMax = 1024;
   if (msg.size() <= kMax) return msg;
   return msg.substr(0, kMax - 4) + " ...";
-}
-
-std::string JsonString(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
 }
 
 const api::ResourceInfo& ResourceFor(const std::string& proto) { return client::SharedInformerFactory::ResourceOfMessage(proto); }
@@ -85,6 +68,30 @@ bool SameQuantities(const google::protobuf::Map<std::string, ::k8s::io::apimachi
     if (it == b.end() || it->second.string() != v.string()) return false;
   }
   return true;
+}
+
+// An in-place resize lowered the pod's cpu, memory or ephemeral-storage requests (upstream
+// isPodResourcesResizedDown). Most updates (status from the kubelet) leave the containers alone,
+// so the requests are summed only when a container's resources changed.
+bool RequestsWentDown(const corev1::Pod& old_pod, const corev1::Pod& new_pod) {
+  const auto& a = old_pod.spec().containers();
+  const auto& b = new_pod.spec().containers();
+  bool changed = a.size() != b.size();
+  for (int i = 0; !changed && i < a.size(); ++i) {
+    changed = a[i].resources().SerializeAsString() != b[i].resources().SerializeAsString();
+  }
+  if (!changed) return false;
+  auto before = api::PodRequests(old_pod);
+  auto after = api::PodRequests(new_pod);
+  if (!before.ok() || !after.ok()) return false;
+  for (const char* name : {"cpu", "memory", "ephemeral-storage"}) {
+    auto x = before->find(name);
+    auto y = after->find(name);
+    api::Quantity was = x == before->end() ? api::Quantity() : x->second;
+    api::Quantity now = y == after->end() ? api::Quantity() : y->second;
+    if (now < was) return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -299,15 +306,7 @@ void Scheduler::OnPodUpdate(const PodPtr& old_pod, const PodPtr& new_pod) {
     if (!s.ok() && s.code() != Code::kConflict) CK_LOG_ERROR("Scheduler cache UpdatePod failed", "pod", new_pod->metadata().name(), "err", s.message());
     uint32_t actions = 0;
     if (!SameMap(old_pod->metadata().labels(), new_pod->metadata().labels())) actions |= kActionUpdatePodLabel;
-    auto old_info = PodInfo::Create(old_pod);
-    auto new_info = PodInfo::Create(new_pod);
-    if (old_info.ok() && new_info.ok()) {
-      const Resource& a = (*old_info)->requests;
-      const Resource& b = (*new_info)->requests;
-      if (b.milli_cpu < a.milli_cpu || b.memory < a.memory || b.ephemeral_storage < a.ephemeral_storage) {
-        actions |= kActionUpdatePodScaleDown;
-      }
-    }
+    if (RequestsWentDown(*old_pod, *new_pod)) actions |= kActionUpdatePodScaleDown;
     if (actions == 0) actions = kActionUpdateOther;
     queue_->AssignedPodUpdated(*old_pod, *new_pod, ClusterEvent{EventResource::kAssignedPod, actions, "AssignedPodUpdate"});
     return;
