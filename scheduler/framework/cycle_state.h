@@ -52,8 +52,10 @@ class CycleState {
 
   // Plugins whose PreFilter / PreScore answered Skip: the framework does not call their Filter /
   // Score in this cycle. Written in the sequential phases only.
-  std::set<std::string> skip_filter_plugins;
-  std::set<std::string> skip_score_plugins;
+  // Transparent comparison: Filter looks names up as string_views, without building a string per
+  // plugin per node.
+  std::set<std::string, std::less<>> skip_filter_plugins;
+  std::set<std::string, std::less<>> skip_score_plugins;
 
  private:
   std::unordered_map<std::string, std::shared_ptr<StateData>> data_;

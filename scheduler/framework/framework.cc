@@ -238,7 +238,7 @@ Verdict Framework::RunPreFilterPlugins(CycleState& state, const PodInfo& pod, Pr
 
 Verdict Framework::RunFilterPlugins(const CycleState& state, const PodInfo& pod, const NodeInfo& node) const {
   for (FilterPlugin* p : filter_) {
-    if (!state.skip_filter_plugins.empty() && state.skip_filter_plugins.count(std::string(p->Name())) > 0) continue;
+    if (!state.skip_filter_plugins.empty() && state.skip_filter_plugins.count(p->Name()) > 0) continue;
     Verdict v = p->Filter(state, pod, node);
     if (!v.IsSuccess()) {
       v.WithPlugin(p->Name());
@@ -279,7 +279,7 @@ Verdict Framework::RunPreFilterExtensionAddPod(CycleState& state, const PodInfo&
                                                const NodeInfo& node) {
   for (PreFilterPlugin* p : pre_filter_) {
     if (!p->HasPreFilterExtensions()) continue;
-    if (state.skip_filter_plugins.count(std::string(p->Name())) > 0) continue;
+    if (state.skip_filter_plugins.count(p->Name()) > 0) continue;
     Verdict v = p->AddPod(state, pod, other, node);
     if (!v.IsSuccess()) return Verdict::Error("running AddPod on PreFilter plugin \"" + std::string(p->Name()) + "\": " + v.Message());
   }
@@ -290,7 +290,7 @@ Verdict Framework::RunPreFilterExtensionRemovePod(CycleState& state, const PodIn
                                                   const NodeInfo& node) {
   for (PreFilterPlugin* p : pre_filter_) {
     if (!p->HasPreFilterExtensions()) continue;
-    if (state.skip_filter_plugins.count(std::string(p->Name())) > 0) continue;
+    if (state.skip_filter_plugins.count(p->Name()) > 0) continue;
     Verdict v = p->RemovePod(state, pod, other, node);
     if (!v.IsSuccess()) return Verdict::Error("running RemovePod on PreFilter plugin \"" + std::string(p->Name()) + "\": " + v.Message());
   }
@@ -349,7 +349,7 @@ Verdict Framework::RunScorePlugins(const CycleState& state, const PodInfo& pod, 
     (*out)[i].scores.assign(np, 0);
   }
   std::vector<bool> active(np);
-  for (size_t j = 0; j < np; ++j) active[j] = state.skip_score_plugins.count(std::string(score_[j]->Name())) == 0;
+  for (size_t j = 0; j < np; ++j) active[j] = state.skip_score_plugins.count(score_[j]->Name()) == 0;
 
   std::mutex err_mu;
   Verdict error;

@@ -53,7 +53,7 @@ FakeHandle::FakeHandle(Snapshot snapshot) : snapshot_(std::move(snapshot)) {}
 Verdict FakeHandle::RunPreFilterExtensionAddPod(CycleState& state, const PodInfo& pod, const PodInfoPtr& other,
                                                 const NodeInfo& node) {
   for (PreFilterPlugin* pl : pre_filter_plugins_) {
-    if (!pl->HasPreFilterExtensions() || state.skip_filter_plugins.count(std::string(pl->Name())) > 0) continue;
+    if (!pl->HasPreFilterExtensions() || state.skip_filter_plugins.count(pl->Name()) > 0) continue;
     Verdict v = pl->AddPod(state, pod, other, node);
     if (!v.IsSuccess()) {
       return Verdict::Error("running AddPod on PreFilter plugin \"" + std::string(pl->Name()) + "\": " + v.Message())
@@ -66,7 +66,7 @@ Verdict FakeHandle::RunPreFilterExtensionAddPod(CycleState& state, const PodInfo
 Verdict FakeHandle::RunPreFilterExtensionRemovePod(CycleState& state, const PodInfo& pod, const PodInfoPtr& other,
                                                    const NodeInfo& node) {
   for (PreFilterPlugin* pl : pre_filter_plugins_) {
-    if (!pl->HasPreFilterExtensions() || state.skip_filter_plugins.count(std::string(pl->Name())) > 0) continue;
+    if (!pl->HasPreFilterExtensions() || state.skip_filter_plugins.count(pl->Name()) > 0) continue;
     Verdict v = pl->RemovePod(state, pod, other, node);
     if (!v.IsSuccess()) {
       return Verdict::Error("running RemovePod on PreFilter plugin \"" + std::string(pl->Name()) + "\": " + v.Message())
@@ -126,7 +126,7 @@ Verdict FakeHandle::RunPreFilterPlugins(CycleState& state, const PodInfo& pod, P
 
 Verdict FakeHandle::RunFilterPlugins(const CycleState& state, const PodInfo& pod, const NodeInfo& node) const {
   for (const FilterPlugin* pl : filter_plugins_) {
-    if (state.skip_filter_plugins.count(std::string(pl->Name())) > 0) continue;
+    if (state.skip_filter_plugins.count(pl->Name()) > 0) continue;
     Verdict v = pl->Filter(state, pod, node);
     if (v.IsSuccess()) continue;
     if (!v.IsRejected()) v = Verdict::Error(v.Message());
