@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/api/time_format.h"
 #include "common/base/log.h"
 #include "common/base/thread.h"
 
@@ -53,11 +54,95 @@ void RegisterFlags(CLI::App& app, Options* o) {
       ->check(CLI::Range(0.0f, 100000.0f));
   app.add_option("--kube-api-burst", o->kube_api_burst, "Burst to use while talking with kubernetes apiserver.")
       ->check(CLI::Range(0, 100000));
+
+  ControllerSettings& c = o->settings;
+  auto workers = [&](const char* flag, int* value, const char* what) {
+    app.add_option(flag, *value, std::string("The number of ") + what +
+                                     " objects that are allowed to sync concurrently. Larger number = more "
+                                     "responsive, but more CPU (and network) load.")
+        ->check(CLI::Range(1, 1000));
+  };
+  workers("--concurrent-deployment-syncs", &c.concurrent_deployment_syncs, "deployment");
+  workers("--concurrent-replicaset-syncs", &c.concurrent_replicaset_syncs, "replica set");
+  workers("--concurrent-statefulset-syncs", &c.concurrent_statefulset_syncs, "statefulset");
+  workers("--concurrent-daemonset-syncs", &c.concurrent_daemonset_syncs, "daemonset");
+  workers("--concurrent-endpoint-syncs", &c.concurrent_endpoint_syncs, "endpoint syncing");
+  workers("--concurrent-service-endpoint-syncs", &c.concurrent_service_endpoint_syncs, "service endpoint syncing");
+  workers("--concurrent-job-syncs", &c.concurrent_job_syncs, "job");
+  workers("--concurrent-cron-job-syncs", &c.concurrent_cron_job_syncs, "cron job");
+  workers("--concurrent-gc-syncs", &c.concurrent_gc_syncs, "garbage collector worker");
+  workers("--concurrent-namespace-syncs", &c.concurrent_namespace_syncs, "namespace");
+  workers("--concurrent-resource-quota-syncs", &c.concurrent_resource_quota_syncs, "resource quota");
+  workers("--concurrent-ttl-after-finished-syncs", &c.concurrent_ttl_after_finished_syncs, "ttl-after-finished-controller worker");
+  app.add_option("--node-monitor-period", o->node_monitor_period,
+                 "The period for syncing NodeStatus in cloud-node-lifecycle-controller (default 5s).");
+  app.add_option("--node-monitor-grace-period", o->node_monitor_grace_period,
+                 "Amount of time which we allow running Node to be unresponsive before marking it unhealthy "
+                 "(default from --profile: 40s, teaching 5s).");
+  app.add_option("--node-startup-grace-period", o->node_startup_grace_period,
+                 "Amount of time which we allow starting Node to be unresponsive before marking it unhealthy "
+                 "(default 1m0s).");
+  app.add_option("--node-eviction-rate", c.node_eviction_rate,
+                 "Number of nodes per second on which pods are deleted in case of node failure when a zone is "
+                 "healthy.")
+      ->check(CLI::Range(0.0, 1000.0));
+  app.add_option("--secondary-node-eviction-rate", c.secondary_node_eviction_rate,
+                 "Number of nodes per second on which pods are deleted in case of node failure when a zone is "
+                 "unhealthy.")
+      ->check(CLI::Range(0.0, 1000.0));
+  app.add_option("--large-cluster-size-threshold", c.large_cluster_size_threshold,
+                 "Number of nodes from which node-lifecycle-controller treats the cluster as large for the eviction "
+                 "logic purposes.")
+      ->check(CLI::Range(0, 1000000));
+  app.add_option("--unhealthy-zone-threshold", c.unhealthy_zone_threshold,
+                 "Fraction of Nodes in a zone which needs to be not Ready (minimum 3) for zone to be treated as "
+                 "unhealthy.")
+      ->check(CLI::Range(0.0, 1.0));
+  app.add_flag("--allocate-node-cidrs", c.allocate_node_cidrs,
+               "Should CIDRs for Pods be allocated and set on the cloud provider.");
+  app.add_option("--cluster-cidr", c.cluster_cidr, "CIDR Range for Pods in cluster.");
+  app.add_option("--node-cidr-mask-size", c.node_cidr_mask_size, "Mask size for node cidr in cluster.")
+      ->check(CLI::Range(1, 128));
+  app.add_option("--service-cluster-ip-range", c.service_cluster_ip_range,
+                 "CIDR Range for Services in cluster. Requires --allocate-node-cidrs to be true");
+  app.add_option("--max-endpoints-per-slice", c.max_endpoints_per_slice,
+                 "The maximum number of endpoints that will be added to an EndpointSlice.")
+      ->check(CLI::Range(1, 1000));
+  app.add_flag("--enable-garbage-collector", c.enable_garbage_collector,
+               "Enables the generic garbage collector. Must be synced with the corresponding flag of the "
+               "kube-apiserver.");
+  app.add_option("--resource-quota-sync-period", o->resource_quota_sync_period,
+                 "The period for syncing quota usage status in the system (default 5m0s).");
+}
+
+Result<ControllerSettings> ResolveSettings(const Options& o, const daemon::Profile& profile) {
+  ControllerSettings s = o.settings;
+  s.profile = profile.name;
+  s.node_monitor_grace_period = profile.node_monitor_grace_period;
+  s.default_toleration_seconds = profile.default_toleration_seconds;
+  s.event_ttl = profile.event_ttl;
+  auto duration = [](const char* flag, const std::string& value, Duration* out) -> Status {
+    if (value.empty()) return Status::Ok();
+    Result<int64_t> nanos = api::ParseGoDuration(value);
+    if (!nanos.ok() || *nanos <= 0) {
+      return Invalid(std::string(flag) + ": invalid duration \"" + value + "\" (use Go syntax, e.g. 40s, 1m30s)");
+    }
+    *out = std::chrono::duration_cast<Duration>(std::chrono::nanoseconds(*nanos));
+    return Status::Ok();
+  };
+  CK_RETURN_IF_ERROR(duration("--node-monitor-period", o.node_monitor_period, &s.node_monitor_period));
+  CK_RETURN_IF_ERROR(duration("--node-monitor-grace-period", o.node_monitor_grace_period, &s.node_monitor_grace_period));
+  CK_RETURN_IF_ERROR(duration("--node-startup-grace-period", o.node_startup_grace_period, &s.node_startup_grace_period));
+  CK_RETURN_IF_ERROR(
+      duration("--resource-quota-sync-period", o.resource_quota_sync_period, &s.resource_quota_sync_period));
+  if (s.allocate_node_cidrs && s.cluster_cidr.empty()) s.cluster_cidr = "10.244.0.0/16";
+  return s;
 }
 
 Result<client::LeaderElectionTimings> ValidateOptions(const Options& o, const daemon::Profile& profile) {
   CK_RETURN_IF_ERROR(ValidateControllerList(o.controllers));
   if (o.kubeconfig.empty()) return Invalid("--kubeconfig is required");
+  CK_RETURN_IF_ERROR(ResolveSettings(o, profile).status());
   if (o.leader_elect_resource_lock != "leases") {
     return Invalid("--leader-elect-resource-lock: only \"leases\" is supported, got \"" +
                    o.leader_elect_resource_lock + "\"");
@@ -70,6 +155,7 @@ Result<client::LeaderElectionTimings> ValidateOptions(const Options& o, const da
 
 Result<std::unique_ptr<ControllerManager>> ControllerManager::Create(daemon::Context& context, const Options& options) {
   CK_ASSIGN_OR_RETURN(client::LeaderElectionTimings timings, ValidateOptions(options, context.profile()));
+  CK_ASSIGN_OR_RETURN(ControllerSettings settings, ResolveSettings(options, context.profile()));
   CK_ASSIGN_OR_RETURN(client::RestConfig config, client::LoadKubeconfig(options.kubeconfig));
   config.qps = options.kube_api_qps;
   config.burst = options.kube_api_burst;
@@ -87,23 +173,29 @@ Result<std::unique_ptr<ControllerManager>> ControllerManager::Create(daemon::Con
   CK_ASSIGN_OR_RETURN(std::unique_ptr<client::RestApiClient> api,
                       client::RestApiClient::New(std::move(config), context.clock(), context.random()));
   return std::unique_ptr<ControllerManager>(
-      new ControllerManager(context, options, timings, std::move(api), std::move(root_ca)));
+      new ControllerManager(context, options, timings, std::move(settings), std::move(api), std::move(root_ca)));
 }
 
 ControllerManager::ControllerManager(daemon::Context& context, Options options, client::LeaderElectionTimings timings,
-                                     std::unique_ptr<client::RestApiClient> api, std::string root_ca)
+                                     ControllerSettings settings, std::unique_ptr<client::RestApiClient> api,
+                                     std::string root_ca)
     : context_(context),
       options_(std::move(options)),
       timings_(timings),
       identity_(client::NewLeaderIdentity(context.random())),
       api_(std::move(api)),
       informers_(std::make_unique<client::SharedInformerFactory>(*api_, context.clock(), context.random())),
+      events_(std::make_unique<client::EventBroadcaster>(*api_, context.clock(), client::EventBroadcasterOptions{},
+                                                         context.random())),
+      settings_(std::move(settings)),
       controller_context_(std::make_unique<ControllerContext>(ControllerContext{
           .api = *api_,
           .informers = *informers_,
           .clock = context.clock(),
           .random = context.random(),
           .metrics = context.metrics(),
+          .events = *events_,
+          .settings = settings_,
           .root_ca_pem = std::move(root_ca),
       })) {}
 
@@ -171,6 +263,7 @@ void ControllerManager::RunControllers() {
     std::lock_guard lock(mu_);
     owned_.push_back(std::move(controller).value());
   }
+  events_->Start();
   informers_->Start();
   size_t i = 0;
   for (const ControllerDescriptor& descriptor : KnownControllers()) {
@@ -206,6 +299,7 @@ void ControllerManager::Stop() {
   std::lock_guard lock(mu_);
   for (auto& controller : owned_) controller->Stop();
   running_.clear();
+  events_->Shutdown();
 }
 
 }  // namespace ck::controller_manager

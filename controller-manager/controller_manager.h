@@ -41,6 +41,13 @@ struct Options {
   int kube_api_burst = 30;
   // Time a controller waits for its informers' first list before start-up fails.
   int cache_sync_timeout_seconds = 120;
+  // The controllers' tuning flags (--concurrent-*-syncs, node lifecycle, IPAM, ...). Durations
+  // are Go strings parsed by ValidateOptions into `settings`; empty takes the profile's value.
+  ControllerSettings settings;
+  std::string node_monitor_period;
+  std::string node_monitor_grace_period;
+  std::string node_startup_grace_period;
+  std::string resource_quota_sync_period;
 };
 
 // Adds the flags above to `app`, writing into `options` (which must outlive parsing).
@@ -50,6 +57,10 @@ void RegisterFlags(CLI::App& app, Options* options);
 // type, that --kubeconfig is set. Invalid with one readable line. `profile` supplies the default
 // timings.
 Result<client::LeaderElectionTimings> ValidateOptions(const Options& options, const daemon::Profile& profile);
+
+// The controllers' settings: `options.settings` with the duration flags parsed and the profile's
+// defaults filled in (node monitor grace period, default toleration seconds, event TTL).
+Result<ControllerSettings> ResolveSettings(const Options& options, const daemon::Profile& profile);
 
 class ControllerManager {
  public:
@@ -68,7 +79,7 @@ class ControllerManager {
 
  private:
   ControllerManager(daemon::Context& context, Options options, client::LeaderElectionTimings timings,
-                    std::unique_ptr<client::RestApiClient> api, std::string root_ca);
+                    ControllerSettings settings, std::unique_ptr<client::RestApiClient> api, std::string root_ca);
   // Builds, syncs and starts the enabled controllers (the start-up thread).
   void RunControllers();
 
@@ -78,6 +89,8 @@ class ControllerManager {
   const std::string identity_;
   std::unique_ptr<client::RestApiClient> api_;
   std::unique_ptr<client::SharedInformerFactory> informers_;
+  std::unique_ptr<client::EventBroadcaster> events_;
+  const ControllerSettings settings_;
   std::unique_ptr<ControllerContext> controller_context_;
   std::unique_ptr<client::LeaderElector> elector_;
   std::thread elector_thread_;

@@ -30,6 +30,7 @@ const std::vector<ControllerDescriptor>& KnownControllers() {
       {"root-ca-certificate-publisher-controller", {"root-ca-cert-publisher"}, true, &RootCaPublisher::New},
       {"clusterrole-aggregation-controller", {"clusterrole-aggregation"}, true,
        Make<ClusterRoleAggregationController>()},
+      // Rows are added above this line, in start order.
   };
   return kTable;
 }

@@ -21,7 +21,9 @@
 #include "common/client/api_client.h"
 #include "common/client/cache/informer_factory.h"
 #include "common/client/controller/controller.h"
+#include "common/client/tools/event_recorder.h"
 #include "common/metrics/metrics.h"
+#include "controller-manager/settings.h"
 
 namespace ck::controller_manager {
 
@@ -32,9 +34,15 @@ struct ControllerContext {
   Clock& clock;
   Random& random;
   metrics::Registry& metrics;
+  // Started by the manager; each controller takes a recorder with its upstream source component
+  // ("replicaset-controller", "deployment-controller", ...) through Recorder().
+  client::EventBroadcaster& events;
+  const ControllerSettings& settings;
   // The CA bundle the root-CA publisher writes: --root-ca-file's contents, or (as upstream) the
   // kubeconfig's certificate authority when that flag is unset.
   std::string root_ca_pem;
+
+  client::EventRecorder Recorder(const std::string& component) { return events.NewRecorder({component, ""}); }
 };
 
 // A controller as the manager runs it.
@@ -43,6 +51,8 @@ class ManagedController : public client::Controller {
   using client::Controller::Controller;
   // The informers that must have synced before the workers start.
   virtual std::vector<client::SharedIndexInformer*> Informers() const = 0;
+  // Runs one Sync on the caller's thread (unit tests drive controllers step by step with it).
+  Status SyncForTesting(const std::string& key) { return Sync(key); }
 
  protected:
   // Registers a handler that RemoveHandlers() takes off again. The informers are shared and

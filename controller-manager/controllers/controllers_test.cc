@@ -32,7 +32,8 @@ class ControllersTest : public ::testing::Test {
   ControllersTest()
       : api_(clock_, random_),
         factory_(api_, clock_, random_),
-        context_{api_, factory_, clock_, random_, registry_, "-----BEGIN CERTIFICATE-----\nroot\n"} {}
+        events_(api_, clock_, client::EventBroadcasterOptions{}, random_),
+        context_{api_, factory_, clock_, random_, registry_, events_, settings_, "-----BEGIN CERTIFICATE-----\nroot\n"} {}
   ~ControllersTest() override { factory_.Shutdown(); }
 
   void AddNamespace(const std::string& name, bool terminating = false) {
@@ -54,6 +55,8 @@ class ControllersTest : public ::testing::Test {
   metrics::Registry registry_;
   client::FakeApi api_;
   client::SharedInformerFactory factory_;
+  client::EventBroadcaster events_;
+  ControllerSettings settings_;
   ControllerContext context_;
 };
 
