@@ -5,6 +5,7 @@
 #include "controller-manager/controllers/clusterrole_aggregation_controller.h"
 #include "controller-manager/controllers/root_ca_publisher.h"
 #include "controller-manager/controllers/serviceaccounts_controller.h"
+#include "controller-manager/disruption/disruption_controller.h"
 
 namespace ck::controller_manager {
 
@@ -30,6 +31,7 @@ const std::vector<ControllerDescriptor>& KnownControllers() {
       {"root-ca-certificate-publisher-controller", {"root-ca-cert-publisher"}, true, &RootCaPublisher::New},
       {"clusterrole-aggregation-controller", {"clusterrole-aggregation"}, true,
        Make<ClusterRoleAggregationController>()},
+      {"disruption-controller", {"disruption"}, true, Make<DisruptionController>()},
       // Rows are added above this line, in start order.
   };
   return kTable;

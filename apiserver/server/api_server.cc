@@ -15,6 +15,7 @@
 #include "common/api/envelope.h"
 #include "common/api/field_selector.h"
 #include "common/api/label_selector.h"
+#include "common/api/pod.h"
 #include "common/api/proto/apps_v1.pb.h"
 #include "common/api/proto/authentication_v1.pb.h"
 #include "common/api/proto/authorization_v1.pb.h"
@@ -1525,6 +1526,81 @@ void ApiServer::Bind(Call& c) {
   Finish(c, 201, SuccessStatusJson("", "", "", ""));
 }
 
+namespace {
+
+// The eviction subresource's PodDisruptionBudget rule (upstream eviction REST): a pod that is not
+// running yet, has finished or is already being deleted is evicted without a budget; otherwise the
+// one budget selecting it must allow a disruption, which the eviction takes (disruptionsAllowed
+// minus one, the pod recorded in disruptedPods for the disruption controller) in the same step.
+// OK: delete the pod. 429 when the budget is exhausted or not yet observed, 500 when two budgets
+// select the pod. A concurrent change of the budget is retried on fresh state.
+Status EnforceDisruptionBudget(Registry& registry, WatchCache& cache, Clock& clock, const ResourceInfo& pods,
+                               const ResourceInfo* budgets, const std::string& ns, const std::string& name,
+                               bool dry_run, ErrorDetails* details) {
+  if (budgets == nullptr) return Status::Ok();
+  for (int attempt = 0;; ++attempt) {
+    Result<std::shared_ptr<const Message>> got = registry.Get(pods, ns, name, details);
+    if (!got.ok()) return got.status();
+    const auto& pod = static_cast<const corev1::Pod&>(**got);
+    const std::string& phase = pod.status().phase();
+    if (phase == "Succeeded" || phase == "Failed" || phase == "Pending" || pod.metadata().has_deletiontimestamp()) {
+      return Status::Ok();
+    }
+    CK_RETURN_IF_ERROR(cache.Sync());
+    WatchCache::ListResult lr = cache.List(StoragePrefix(*budgets, ns), nullptr, 0);
+    std::vector<const policyv1::PodDisruptionBudget*> matching;
+    for (const auto& obj : lr.objects) {
+      const auto& pdb = static_cast<const policyv1::PodDisruptionBudget&>(obj->object());
+      if (!pdb.spec().has_selector()) continue;  // a nil selector selects nothing
+      Result<api::LabelSelector> sel = api::LabelSelector::FromProto(&pdb.spec().selector());
+      if (sel.ok() && sel->Matches(pod.metadata().labels())) matching.push_back(&pdb);
+    }
+    if (matching.empty()) return Status::Ok();
+    if (matching.size() > 1) {
+      return Internal("This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.");
+    }
+    const policyv1::PodDisruptionBudget& pdb = *matching[0];
+    const auto& st = pdb.status();
+    if (!api::IsPodReady(pod)) {
+      // unhealthyPodEvictionPolicy: AlwaysAllow evicts unready pods freely; IfHealthyBudget (the
+      // default) only while the budget is met.
+      if (pdb.spec().unhealthypodevictionpolicy() == "AlwaysAllow") return Status::Ok();
+      if (st.currenthealthy() >= st.desiredhealthy() && st.desiredhealthy() > 0) return Status::Ok();
+    }
+    auto refuse = [&](std::string cause) {
+      details->causes.push_back(StatusCause{"DisruptionBudget", std::move(cause), ""});
+      return TooManyRequests("Cannot evict pod as it would violate the pod's disruption budget.");
+    };
+    if (st.observedgeneration() < pdb.metadata().generation()) {
+      return refuse("The disruption budget " + pdb.metadata().name() + " is still being processed by the server.");
+    }
+    if (st.disruptionsallowed() < 0) return Forbidden("pdb disruptions allowed is negative");
+    if (st.disruptedpods_size() > 2000) {
+      return Forbidden("DisruptedPods map too big - too many evictions not confirmed by PDB controller");
+    }
+    if (st.disruptionsallowed() == 0) {
+      return refuse("The disruption budget " + pdb.metadata().name() + " needs " +
+                    std::to_string(st.desiredhealthy()) + " healthy pods and has " +
+                    std::to_string(st.currenthealthy()) + " currently");
+    }
+    if (dry_run) return Status::Ok();
+    auto next = std::make_unique<policyv1::PodDisruptionBudget>(pdb);
+    next->mutable_status()->set_disruptionsallowed(st.disruptionsallowed() - 1);
+    api::Timestamp now = api::ToTimestamp(clock.Now());
+    auto& when = (*next->mutable_status()->mutable_disruptedpods())[pod.metadata().name()];
+    when.set_seconds(now.seconds);
+    ErrorDetails ud;
+    WriteOptions wo;
+    wo.subresource = "status";
+    Result<std::shared_ptr<const Message>> updated =
+        registry.Update(*budgets, ns, pdb.metadata().name(), std::move(next), wo, &ud);
+    if (updated.ok()) return Status::Ok();
+    if (updated.status().code() != Code::kConflict || attempt >= 10) return updated.status();
+  }
+}
+
+}  // namespace
+
 void ApiServer::Evict(Call& c) {
   const ResourceInfo& r = *c.resource;  // pods
   policyv1::Eviction e;
@@ -1543,9 +1619,12 @@ void ApiServer::Evict(Call& c) {
   if (Status a = AdmitSubresourceObject(c, &e); !a.ok()) return Fail(c, a);
   RequestAdmission adm(security_, c, admission::Operation::kDelete);
   o.admission = &adm;
-  // PodDisruptionBudgets are enforced by the disruption controller's status (allowed
-  // disruptions); until that controller runs, an eviction deletes the pod.
   ErrorDetails d;
+  if (Status b = EnforceDisruptionBudget(*registry_, *cache_, *clock_, r, FindResource("policy", "v1", "poddisruptionbudgets"),
+                                         NamespaceOf(c.info, r), c.info.name, o.dry_run, &d);
+      !b.ok()) {
+    return Fail(c, b, &d);
+  }
   Result<DeleteResult> res = registry_->Delete(r, NamespaceOf(c.info, r), c.info.name, o, &d);
   if (!res.ok()) return Fail(c, res.status(), &d);
   Finish(c, 201, SuccessStatusJson("", "", "", ""));
