@@ -6,6 +6,7 @@
 #include "controller-manager/controllers/root_ca_publisher.h"
 #include "controller-manager/controllers/serviceaccounts_controller.h"
 #include "controller-manager/disruption/disruption_controller.h"
+#include "controller-manager/resourcequota/resource_quota_controller.h"
 
 namespace ck::controller_manager {
 
@@ -32,6 +33,7 @@ const std::vector<ControllerDescriptor>& KnownControllers() {
       {"clusterrole-aggregation-controller", {"clusterrole-aggregation"}, true,
        Make<ClusterRoleAggregationController>()},
       {"disruption-controller", {"disruption"}, true, Make<DisruptionController>()},
+      {"resourcequota-controller", {"resourcequota"}, true, Make<ResourceQuotaController>()},
       // Rows are added above this line, in start order.
   };
   return kTable;

@@ -229,6 +229,10 @@ Result<ResourceList> QuotaUsage(const ResourceInfo& resource, const Message& obj
   return out;
 }
 
+bool QuotaTracks(const corev1::ResourceQuota& quota, const ResourceInfo& resource, const Message& object) {
+  return ScopesMatch(ScopesOf(quota), resource, object);
+}
+
 ResourceQuota::ResourceQuota(const ObjectSource& source)
     : source_(source), quotas_(FindResource("", "v1", "resourcequotas")) {
   CK_CHECK(quotas_ != nullptr) << "resourcequotas missing from the resource table";

@@ -34,6 +34,10 @@ namespace ck::apiserver::admission::plugins {
 
 // What `object` (of `resource`) counts against a quota, before scopes.
 Result<api::ResourceList> QuotaUsage(const ResourceInfo& resource, const Message& object);
+// Whether `quota`'s scopes (scopes and scopeSelector) let it track `object`; the controller
+// manager's recount uses the same rule as admission.
+bool QuotaTracks(const k8s::io::api::core::v1::ResourceQuota& quota, const ResourceInfo& resource,
+                 const Message& object);
 
 class ResourceQuota final : public Plugin {
  public:
