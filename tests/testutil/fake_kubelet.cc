@@ -1,5 +1,7 @@
 #include "tests/testutil/fake_kubelet.h"
 
+#include <algorithm>
+
 #include "common/api/object.h"
 #include "common/api/proto/coordination_v1.pb.h"
 #include "common/api/time_format.h"
@@ -84,7 +86,7 @@ Status FakeKubelets::Start() {
       .on_update = [this](const auto&, const auto& pod) { Enqueue(pod); },
   });
   factory_.Start();
-  worker_ = std::thread([this] { Work(); });
+  for (int i = 0; i < std::max(1, options_.workers); ++i) workers_.emplace_back([this] { Work(); });
   leases_ = std::thread([this] { LeaseLoop(); });
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (!pods.Informer().HasSynced()) {
@@ -102,7 +104,8 @@ void FakeKubelets::Stop() {
   cv_.notify_all();
   lease_cv_.notify_all();
   factory_.Shutdown();
-  if (worker_.joinable()) worker_.join();
+  for (auto& w : workers_) w.join();
+  workers_.clear();
   if (leases_.joinable()) leases_.join();
 }
 
@@ -111,8 +114,12 @@ void FakeKubelets::Silence(const std::string& node) {
   silenced_.insert(node);
 }
 
+bool FakeKubelets::Mine(const corev1::Pod& pod) const {
+  return node_names_.count(pod.spec().nodename()) || (options_.adopt_unscheduled && pod.spec().nodename().empty());
+}
+
 void FakeKubelets::Enqueue(const std::shared_ptr<const corev1::Pod>& pod) {
-  if (!node_names_.count(pod->spec().nodename())) return;
+  if (!Mine(*pod)) return;
   const bool deleting = pod->metadata().has_deletiontimestamp();
   {
     std::lock_guard lock(mu_);
@@ -152,6 +159,7 @@ void FakeKubelets::Handle(const std::string& key) {
   Result<std::shared_ptr<const corev1::Pod>> got = pods.Lister().Get(split->first, split->second);
   if (!got.ok()) return;
   const corev1::Pod& pod = **got;
+  if (!Mine(pod)) return;
   const client::ResourceInfo& r = Res(corev1::Pod::descriptor());
   if (pod.metadata().has_deletiontimestamp()) {
     // The containers are stopped: confirm the deletion, as the kubelet does.

@@ -5,7 +5,7 @@
 // Ready (with a pod IP) after `ready_delay`, or ends Succeeded/Failed as `outcome` decides, and a
 // pod with a deletionTimestamp is confirmed deleted (grace period 0) as a kubelet does after its
 // containers stopped. Nothing runs: this stands in for ck-kubelet --runtime=fake until it exists.
-// Threading: the informer thread and one worker thread; the public methods are safe from any thread.
+// Threading: the informer thread and `workers` worker threads; the public methods are safe from any thread.
 #pragma once
 
 #include <atomic>
@@ -44,6 +44,11 @@ class FakeKubelets {
   struct Options {
     std::chrono::milliseconds ready_delay{0};
     std::chrono::milliseconds lease_renew_interval{1000};
+    // Also play the kubelet for pods no scheduler has bound (benchmarks of controllers alone:
+    // pods go Running and Ready "as they appear", kwok-style).
+    bool adopt_unscheduled = false;
+    // Threads writing pod statuses (more for benchmarks that start thousands of pods).
+    int workers = 1;
     // Decides a pod's fate; default: Running and Ready.
     std::function<Outcome(const k8s::io::api::core::v1::Pod&)> outcome;
   };
@@ -63,6 +68,7 @@ class FakeKubelets {
   int64_t pods_started() const { return started_.load(); }
 
  private:
+  bool Mine(const k8s::io::api::core::v1::Pod& pod) const;
   Status RegisterNode(const FakeNode& node);
   Status Heartbeat(const std::string& node);
   void Enqueue(const std::shared_ptr<const k8s::io::api::core::v1::Pod>& pod);
@@ -85,7 +91,7 @@ class FakeKubelets {
   std::multimap<std::chrono::steady_clock::time_point, std::string> due_;  // guarded by mu_
   std::set<std::string> silenced_;                                          // guarded by mu_
   std::set<std::string> done_;  // guarded by mu_: pods already given their outcome
-  std::thread worker_;
+  std::vector<std::thread> workers_;
   std::thread leases_;
 };
 
