@@ -312,6 +312,20 @@ Result<std::shared_ptr<const Message>> Registry::Write(const ResourceInfo& r, co
       }
     }
 
+    if (IsNamespaces(r) && !status_only) {
+      // A namespace's spec.finalizers change only through /finalize, and /finalize changes
+      // nothing else (upstream namespace strategies).
+      auto* ns_next = static_cast<corev1::Namespace*>(next.get());
+      const auto& ns_old = static_cast<const corev1::Namespace&>(old);
+      if (options.subresource == "finalize") {
+        auto merged = std::make_unique<corev1::Namespace>(ns_old);
+        *merged->mutable_spec()->mutable_finalizers() = ns_next->spec().finalizers();
+        next = std::move(merged);
+      } else {
+        *ns_next->mutable_spec()->mutable_finalizers() = ns_old.spec().finalizers();
+        *ns_next->mutable_status() = ns_old.status();
+      }
+    }
     if (status_only) {
       // /status takes only the status; everything else stays as stored.
       std::unique_ptr<Message> merged(old.New());
@@ -351,7 +365,9 @@ Result<std::shared_ptr<const Message>> Registry::Write(const ResourceInfo& r, co
 
     std::vector<store::Compare> compares{store::Compare::ModRevisionIs(key, current->revision())};
     std::vector<store::Op> ops;
-    bool remove = meta->has_deletiontimestamp() && meta->finalizers().empty();
+    // A deleting namespace also waits for its spec.finalizers (the namespace controller's).
+    bool remove = meta->has_deletiontimestamp() && meta->finalizers().empty() &&
+                  !(IsNamespaces(r) && static_cast<const corev1::Namespace&>(*next).spec().finalizers_size() > 0);
     if (allocation_hook_ && !status_only) {
       CK_RETURN_IF_ERROR(allocation_hook_(r, &old, remove ? nullptr : next.get(), &compares, &ops, details));
     }
@@ -441,6 +457,19 @@ Result<DeleteResult> Registry::Delete(const ResourceInfo& r, const std::string& 
       m->add_finalizers("foregroundDeletion");
     } else if (options.propagation_policy == "Orphan" && !HasFinalizer(*m, "orphan")) {
       m->add_finalizers("orphan");
+    }
+    // A namespace with spec.finalizers turns Terminating; the namespace controller empties it
+    // and then /finalize removes the finalizer, which removes the namespace.
+    if (IsNamespaces(r)) {
+      auto* ns_next = static_cast<corev1::Namespace*>(next.get());
+      if (ns_next->spec().finalizers_size() > 0) {
+        keep = true;
+        ns_next->mutable_status()->set_phase("Terminating");
+        if (!m->has_deletiontimestamp()) {
+          m->mutable_deletiontimestamp()->set_seconds(UnixSeconds(clock_->Now()));
+          m->set_deletiongraceperiodseconds(0);
+        }
+      }
     }
     if (!m->finalizers().empty()) {
       keep = true;

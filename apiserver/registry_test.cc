@@ -203,6 +203,37 @@ TEST_F(RegistryTest, FinalizersHoldDeletionUntilRemoved) {
   EXPECT_EQ(registry_->Get(Deployments(), "default", "web").status().code(), Code::kNotFound);
 }
 
+TEST_F(RegistryTest, NamespaceTerminatesUntilFinalized) {
+  const ResourceInfo& nss = *FindResource("", "v1", "namespaces");
+  auto ns = std::make_unique<corev1::Namespace>();
+  ns->mutable_metadata()->set_name("shop");
+  auto created = registry_->Create(nss, "", std::move(ns), {});
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  EXPECT_EQ(static_cast<const corev1::Namespace&>(**created).spec().finalizers(0), "kubernetes");
+
+  auto del = registry_->Delete(nss, "", "shop", {});
+  ASSERT_TRUE(del.ok()) << del.status().ToString();
+  EXPECT_FALSE(del->deleted);
+  auto got = registry_->Get(nss, "", "shop");
+  ASSERT_TRUE(got.ok());
+  const auto& terminating = static_cast<const corev1::Namespace&>(**got);
+  EXPECT_EQ(terminating.status().phase(), "Terminating");
+  EXPECT_TRUE(terminating.metadata().has_deletiontimestamp());
+
+  // A plain update cannot drop spec.finalizers; only /finalize can, and that removes it.
+  auto cleared = std::make_unique<corev1::Namespace>(terminating);
+  cleared->mutable_spec()->clear_finalizers();
+  ASSERT_TRUE(registry_->Update(nss, "", "shop", std::make_unique<corev1::Namespace>(*cleared), {}).ok());
+  got = registry_->Get(nss, "", "shop");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(static_cast<const corev1::Namespace&>(**got).spec().finalizers_size(), 1);
+  cleared->mutable_metadata()->set_resourceversion(MetaOf(**got).resourceversion());
+  WriteOptions finalize;
+  finalize.subresource = "finalize";
+  ASSERT_TRUE(registry_->Update(nss, "", "shop", std::move(cleared), finalize).ok());
+  EXPECT_EQ(registry_->Get(nss, "", "shop").status().code(), Code::kNotFound);
+}
+
 TEST_F(RegistryTest, ForegroundAddsItsFinalizer) {
   ASSERT_TRUE(registry_->Create(Deployments(), "default", Deploy("web", 1), {}).ok());
   DeleteOptions o;

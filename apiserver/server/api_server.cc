@@ -580,6 +580,7 @@ void ApiServer::HandleResource(Call& c) {
     if (i.subresource == "binding") return Bind(c);
     if (i.subresource == "eviction") return Evict(c);
     if (i.subresource == "token") return RequestToken(c);
+    if (i.subresource == "finalize" && i.verb == "update") return Update(c);  // namespaces
     if (i.subresource == "status") {
       if (i.verb == "get") return Get(c);
       if (i.verb == "update") return Update(c);
