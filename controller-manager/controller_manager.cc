@@ -159,6 +159,9 @@ Result<std::unique_ptr<ControllerManager>> ControllerManager::Create(daemon::Con
   CK_ASSIGN_OR_RETURN(client::RestConfig config, client::LoadKubeconfig(options.kubeconfig));
   config.qps = options.kube_api_qps;
   config.burst = options.kube_api_burst;
+  // Workload controllers create pods 32 at a time (slow-start batches) besides their watches:
+  // keep enough idle connections that none of those requests pays a new TLS handshake.
+  config.max_idle_connections = 64;
   config.user_agent = client::MakeUserAgent("ck-controller-manager", "v1.32.0");
   config.metrics = &context.metrics();
   std::string root_ca = config.ca_pem;

@@ -5,8 +5,23 @@
 #include "controller-manager/controllers/clusterrole_aggregation_controller.h"
 #include "controller-manager/controllers/root_ca_publisher.h"
 #include "controller-manager/controllers/serviceaccounts_controller.h"
+#include "controller-manager/cronjob/cronjob_controller.h"
+#include "controller-manager/daemonset/daemonset_controller.h"
+#include "controller-manager/deployment/deployment_controller.h"
 #include "controller-manager/disruption/disruption_controller.h"
+#include "controller-manager/endpoints/endpoints_controller.h"
+#include "controller-manager/endpoints/endpointslice_controller.h"
+#include "controller-manager/garbagecollector/event_ttl_controller.h"
+#include "controller-manager/garbagecollector/garbage_collector.h"
+#include "controller-manager/job/job_controller.h"
+#include "controller-manager/job/ttl_after_finished_controller.h"
+#include "controller-manager/namespace/namespace_controller.h"
+#include "controller-manager/nodeipam/node_ipam_controller.h"
+#include "controller-manager/nodelifecycle/node_lifecycle_controller.h"
+#include "controller-manager/nodelifecycle/taint_eviction_controller.h"
+#include "controller-manager/replicaset/replica_set_controller.h"
 #include "controller-manager/resourcequota/resource_quota_controller.h"
+#include "controller-manager/statefulset/statefulset_controller.h"
 
 namespace ck::controller_manager {
 
@@ -34,6 +49,23 @@ const std::vector<ControllerDescriptor>& KnownControllers() {
        Make<ClusterRoleAggregationController>()},
       {"disruption-controller", {"disruption"}, true, Make<DisruptionController>()},
       {"resourcequota-controller", {"resourcequota"}, true, Make<ResourceQuotaController>()},
+      {"replicaset-controller", {"replicaset"}, true, Make<ReplicaSetController>()},
+      {"garbage-collector-controller", {"garbagecollector"}, true, Make<GarbageCollector>()},
+      {"namespace-controller", {"namespace"}, true, Make<NamespaceController>()},
+      // Clearkube's own: deletes Events after --event-ttl (the store has no etcd leases).
+      {"event-ttl-controller", {}, true, Make<EventTtlController>()},
+      {"deployment-controller", {"deployment"}, true, Make<DeploymentController>()},
+      {"endpoints-controller", {"endpoint"}, true, Make<EndpointsController>()},
+      {"endpointslice-controller", {"endpointslice"}, true, Make<EndpointSliceController>()},
+      {"statefulset-controller", {"statefulset"}, true, Make<StatefulSetController>()},
+      // Node IPAM before node lifecycle, as upstream; taint eviction is its own controller since 1.29.
+      {"node-ipam-controller", {"nodeipam"}, true, &NodeIpamController::New},
+      {"node-lifecycle-controller", {"nodelifecycle"}, true, Make<NodeLifecycleController>()},
+      {"taint-eviction-controller", {}, true, Make<TaintEvictionController>()},
+      {"daemonset-controller", {"daemonset"}, true, Make<DaemonSetsController>()},
+      {"job-controller", {"job"}, true, Make<JobController>()},
+      {"cronjob-controller", {"cronjob"}, true, Make<CronJobController>()},
+      {"ttl-after-finished-controller", {"ttl-after-finished"}, true, Make<TtlAfterFinishedController>()},
       // Rows are added above this line, in start order.
   };
   return kTable;

@@ -36,9 +36,12 @@ class ResourceQuotaTest : public ::testing::Test {
 
   std::map<std::string, std::string> Used(const std::string& name) {
     size_t pods = env_.List<corev1::Pod>("default").size();
+    // The informers must have caught up: every pod, and the quota as last written (its status).
+    std::string rv = env_.Get<corev1::ResourceQuota>("default", name)->metadata().resourceversion();
     EXPECT_TRUE(WaitFor([&] {
-      return controller_.Informers()[1]->GetIndexer().List().size() == pods &&
-             controller_.Informers()[0]->GetIndexer().Get("default", name) != nullptr;
+      auto cached = controller_.Informers()[0]->GetIndexer().Get("default", name);
+      return controller_.Informers()[1]->GetIndexer().List().size() == pods && cached != nullptr &&
+             api::MetaOf(*cached).resourceversion() == rv;
     }));
     Status s = controller_.SyncForTesting("default/" + name);
     EXPECT_TRUE(s.ok()) << s.message();
