@@ -79,7 +79,8 @@ class ControllerManager {
 
  private:
   ControllerManager(daemon::Context& context, Options options, client::LeaderElectionTimings timings,
-                    ControllerSettings settings, std::unique_ptr<client::RestApiClient> api, std::string root_ca);
+                    ControllerSettings settings, std::unique_ptr<client::RestApiClient> api,
+                    std::unique_ptr<client::RestApiClient> election_api, std::string root_ca);
   // Builds, syncs and starts the enabled controllers (the start-up thread).
   void RunControllers();
 
@@ -88,6 +89,7 @@ class ControllerManager {
   const client::LeaderElectionTimings timings_;
   const std::string identity_;
   std::unique_ptr<client::RestApiClient> api_;
+  std::unique_ptr<client::RestApiClient> election_api_;  // the Lease's own client and rate limiter
   std::unique_ptr<client::SharedInformerFactory> informers_;
   std::unique_ptr<client::EventBroadcaster> events_;
   const ControllerSettings settings_;
