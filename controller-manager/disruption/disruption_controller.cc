@@ -1,6 +1,5 @@
 #include "controller-manager/disruption/disruption_controller.h"
 
-#include <map>
 #include <set>
 
 #include "common/api/label_selector.h"
@@ -43,6 +42,17 @@ void SetCondition(policyv1::PodDisruptionBudgetStatus* st, bool allowed, const s
   *st->add_conditions() = c;
 }
 
+// Compared in place: this runs on every pod update.
+bool SameLabels(const google::protobuf::Map<std::string, std::string>& a,
+                const google::protobuf::Map<std::string, std::string>& b) {
+  if (a.size() != b.size()) return false;
+  for (const auto& [k, v] : a) {
+    auto it = b.find(k);
+    if (it == b.end() || it->second != v) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 DisruptionController::DisruptionController(ControllerContext& context, int workers)
@@ -66,9 +76,7 @@ DisruptionController::DisruptionController(ControllerContext& context, int worke
           [this](const auto& old, const auto& pod) {
             EnqueueBudgetsOf(*pod);
             // A pod whose labels changed may have left a budget.
-            std::map<std::string, std::string> a(old->metadata().labels().begin(), old->metadata().labels().end());
-            std::map<std::string, std::string> b(pod->metadata().labels().begin(), pod->metadata().labels().end());
-            if (a != b) EnqueueBudgetsOf(*old);
+            if (!SameLabels(old->metadata().labels(), pod->metadata().labels())) EnqueueBudgetsOf(*old);
           },
       .on_delete = [this](const auto& pod, bool) { EnqueueBudgetsOf(*pod); },
   });
