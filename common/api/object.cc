@@ -132,6 +132,18 @@ void SetTime(metav1::Time* t, WallTime when) {
   t->set_nanos(ts.nanos);
 }
 
+void SetMicroTime(metav1::MicroTime* t, WallTime when) {
+  auto micros = std::chrono::duration_cast<std::chrono::microseconds>(when.time_since_epoch()).count();
+  int64_t seconds = micros / 1000000;
+  int64_t rest = micros % 1000000;
+  if (rest < 0) {
+    rest += 1000000;
+    --seconds;
+  }
+  t->set_seconds(seconds);
+  t->set_nanos(static_cast<int32_t>(rest * 1000));
+}
+
 metav1::Time MakeTime(WallTime when) {
   metav1::Time t;
   SetTime(&t, when);

@@ -54,6 +54,8 @@ bool IsZeroTime(const metav1::Time& t);
 Timestamp TimestampOf(const metav1::Time& t);
 WallTime WallTimeOf(const metav1::Time& t);
 void SetTime(metav1::Time* t, WallTime when);
+// metav1.MicroTime (Lease renewTime, Event eventTime): microsecond precision.
+void SetMicroTime(metav1::MicroTime* t, WallTime when);
 metav1::Time MakeTime(WallTime when);
 // metav1.Now(): the clock's time.
 metav1::Time Now(const Clock& clock);

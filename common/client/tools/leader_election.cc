@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "common/api/object.h"
 #include "common/api/time_format.h"
 
 #include "common/base/log.h"
@@ -18,19 +19,6 @@ namespace coordv1 = ::k8s::io::api::coordination::v1;
 namespace metav1 = ::k8s::io::apimachinery::pkg::apis::meta::v1;
 
 const coordv1::Lease& AsLease(const ObjectPtr& o) { return static_cast<const coordv1::Lease&>(*o); }
-
-// metav1.MicroTime: microsecond precision.
-void SetMicroTime(metav1::MicroTime* t, WallTime when) {
-  auto micros = std::chrono::duration_cast<std::chrono::microseconds>(when.time_since_epoch()).count();
-  int64_t seconds = micros / 1000000;
-  int64_t rest = micros % 1000000;
-  if (rest < 0) {
-    rest += 1000000;
-    --seconds;
-  }
-  t->set_seconds(seconds);
-  t->set_nanos(static_cast<int32_t>(rest * 1000));
-}
 
 const ResourceInfo& LeasesResource() {
   const ResourceInfo* r = api::FindResource("coordination.k8s.io", "v1", "leases");
@@ -135,9 +123,9 @@ LeaderElector::Outcome LeaderElector::WriteLease(const ObjectPtr& base, bool cre
   spec->set_holderidentity(config_.identity);
   spec->set_leasedurationseconds(static_cast<int32_t>(
       std::chrono::duration_cast<std::chrono::seconds>(config_.timings.lease_duration).count()));
-  SetMicroTime(spec->mutable_renewtime(), now);
+  api::SetMicroTime(spec->mutable_renewtime(), now);
   if (!ours) {
-    SetMicroTime(spec->mutable_acquiretime(), now);
+    api::SetMicroTime(spec->mutable_acquiretime(), now);
     spec->set_leasetransitions(base == nullptr ? 0 : spec->leasetransitions() + 1);
   }
   Result<ObjectPtr> written = create ? api_.Create(leases_, config_.lease_namespace, next)
@@ -283,8 +271,8 @@ void LeaderElector::Release() {
   const WallTime now = clock_.Now();
   spec->set_holderidentity("");
   spec->set_leasedurationseconds(1);
-  SetMicroTime(spec->mutable_renewtime(), now);
-  SetMicroTime(spec->mutable_acquiretime(), now);
+  api::SetMicroTime(spec->mutable_renewtime(), now);
+  api::SetMicroTime(spec->mutable_acquiretime(), now);
   Result<ObjectPtr> written = api_.Update(leases_, config_.lease_namespace, next);
   if (!written.ok()) {
     CK_LOG_ERROR("Failed to release lock", "lease", config_.lease_namespace + "/" + config_.lease_name, "err",

@@ -1,0 +1,379 @@
+// KubeletApp (kubelet.h).
+#include "kubelet/core/kubelet.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "common/api/object.h"
+#include "common/api/proto/authentication_v1.pb.h"
+#include "common/api/time_format.h"
+#include "common/base/log.h"
+#include "common/base/thread.h"
+#include "kubelet/core/node_agent.h"
+#include "kubelet/env/environment.h"
+#include "kubelet/network/loopback_plugin.h"
+#include "kubelet/pod/pod_manager.h"
+#include "kubelet/prober/prober_manager.h"
+#include "kubelet/runtime/fake_runtime.h"
+#include "kubelet/runtime/process_runtime.h"
+#include "kubelet/volume/volume_manager.h"
+
+namespace ck::kubelet {
+
+namespace corev1 = ::k8s::io::api::core::v1;
+namespace authnv1 = ::k8s::io::api::authentication::v1;
+namespace fs = std::filesystem;
+
+namespace {
+
+const client::ResourceInfo& Res(const google::protobuf::Descriptor* d) {
+  return client::SharedInformerFactory::ResourceOfMessage(d->full_name());
+}
+
+std::string ExecutableDir() {
+  std::error_code ec;
+  fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string(".") : self.parent_path().string();
+}
+
+Duration ParseDurationOr(const std::string& text, Duration fallback) {
+  auto parsed = api::ParseGoDuration(text);
+  return parsed.ok() ? Duration(*parsed) : fallback;
+}
+
+}  // namespace
+
+struct KubeletApp::NodeParts {
+  std::unique_ptr<ContainerRuntime> runtime;
+  std::unique_ptr<NetworkPlugin> network;
+  std::unique_ptr<NodeAgent> agent;
+  std::unique_ptr<ProbeManager> probes;
+  std::unique_ptr<VolumeManager> volumes;
+  std::unique_ptr<client::EventRecorder> events;
+  std::unique_ptr<PodManager> pods;
+  MonoTime next_report{};
+};
+
+void RegisterFlags(CLI::App& app, Options* o) {
+  app.add_option("--kubeconfig", o->kubeconfig,
+                 "Path to a kubeconfig file, specifying how to connect to the API server.");
+  app.add_option("--hostname-override", o->hostname_override,
+                 "If non-empty, will use this string as identification instead of the actual hostname.");
+  app.add_option("--node-ip", o->node_ip, "IP address of the node.");
+  app.add_option("--root-dir", o->root_dir, "Directory path for managing kubelet files (pods, logs, state).");
+  app.add_option("--runtime", o->runtime,
+                 "Container runtime: process (child processes under ck-shim) or fake (no processes).")
+      ->check(CLI::IsMember({"process", "fake"}));
+  app.add_option("--node-labels", o->node_labels,
+                 "Labels to add when registering the node in the cluster (key=value pairs separated by ',').");
+  app.add_option("--register-with-taints", o->register_with_taints,
+                 "Register the node with the given list of taints (comma separated \"<key>=<value>:<effect>\").");
+  app.add_option("--pod-cidr", o->pod_cidr,
+                 "The CIDR to use for pod IP addresses; by default the node's podCIDR from the controller-manager.");
+  app.add_option("--max-pods", o->max_pods, "Number of Pods that can run on this Kubelet.")
+      ->check(CLI::Range(1, 100000));
+  app.add_option("--kube-api-qps", o->kube_api_qps, "QPS to use while talking with kubernetes apiserver.")
+      ->check(CLI::Range(0.0f, 100000.0f));
+  app.add_option("--kube-api-burst", o->kube_api_burst, "Burst to use while talking with kubernetes apiserver.")
+      ->check(CLI::Range(0, 100000));
+  app.add_option("--node-status-report-frequency", o->node_status_report_frequency,
+                 "How often the kubelet posts its node status when nothing changed.");
+  app.add_option("--shim-path", o->shim_path, "The ck-shim binary (default: next to ck-kubelet).");
+  app.add_option("--fake-nodes", o->fake_nodes,
+                 "With --runtime=fake: simulate this many nodes, named <hostname-override>-1 .. -N.")
+      ->check(CLI::Range(0, 100000));
+  app.add_option("--fake-node-cpu", o->fake_node_cpu, "With --runtime=fake: each node's cpu capacity.");
+  app.add_option("--fake-node-memory", o->fake_node_memory, "With --runtime=fake: each node's memory capacity.");
+  app.add_option("--fake-start-delay", o->fake_start_delay,
+                 "With --runtime=fake: how long a container takes to start (Go duration).");
+}
+
+Status ValidateOptions(const Options& o) {
+  if (o.kubeconfig.empty()) return Status(Code::kInvalid, "--kubeconfig is required");
+  if (o.fake_nodes > 0 && o.runtime != "fake") return Status(Code::kInvalid, "--fake-nodes needs --runtime=fake");
+  for (const auto* d : {&o.node_status_report_frequency, &o.fake_start_delay}) {
+    if (auto p = api::ParseGoDuration(*d); !p.ok()) return Status(Code::kInvalid, "invalid duration \"" + *d + "\"");
+  }
+  if (auto t = ParseTaints(o.register_with_taints); !t.ok()) return Status(Code::kInvalid, "--register-with-taints: " + t.status().message());
+  if (auto l = ParseNodeLabels(o.node_labels); !l.ok()) return Status(Code::kInvalid, "--node-labels: " + l.status().message());
+  if (!o.pod_cidr.empty()) {
+    auto c = ParseIpv4Cidr(o.pod_cidr);
+    if (!c.ok()) return Status(Code::kInvalid, "--pod-cidr: " + c.status().message());
+    if (o.runtime == "process" && (c->first >> 24) != 127) {
+      return Status(Code::kInvalid, "--pod-cidr " + o.pod_cidr + " is outside 127.0.0.0/8: process mode needs loopback pod addresses");
+    }
+  }
+  if (o.runtime == "process") {
+    auto ip = ParseIpv4Cidr(o.node_ip + "/32");
+    if (!ip.ok() || (ip->first >> 24) != 127) {
+      return Status(Code::kInvalid, "--node-ip " + o.node_ip + " is not a loopback address: process mode keeps every node inside 127.0.0.0/8");
+    }
+  }
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<KubeletApp>> KubeletApp::Create(daemon::Context& context, const Options& options) {
+  CK_RETURN_IF_ERROR(ValidateOptions(options));
+  CK_ASSIGN_OR_RETURN(client::RestConfig rest, client::LoadKubeconfig(options.kubeconfig));
+  rest.qps = options.kube_api_qps;
+  rest.burst = options.kube_api_burst;
+  rest.user_agent = client::MakeUserAgent("ck-kubelet", "v1.32.0");
+  rest.metrics = &context.metrics();
+  CK_ASSIGN_OR_RETURN(std::unique_ptr<client::RestApiClient> api,
+                      client::RestApiClient::New(std::move(rest), context.clock(), context.random()));
+  std::unique_ptr<KubeletApp> app(new KubeletApp(context, options, std::move(api)));
+  CK_RETURN_IF_ERROR(app->BuildNodes());
+  return app;
+}
+
+KubeletApp::KubeletApp(daemon::Context& context, Options options, std::unique_ptr<client::RestApiClient> api)
+    : context_(context), options_(std::move(options)), api_(std::move(api)) {
+  informers_ = std::make_unique<client::SharedInformerFactory>(*api_, context.clock(), context.random());
+  broadcaster_ = std::make_unique<client::EventBroadcaster>(*api_, context.clock(), client::EventBroadcasterOptions{},
+                                                            context.random());
+}
+
+KubeletApp::~KubeletApp() { Stop(); }
+
+Status KubeletApp::BuildNodes() {
+  std::string base = options_.hostname_override;
+  if (base.empty()) {
+    char host[256] = {};
+    gethostname(host, sizeof(host) - 1);
+    base = ToLower(host);
+  }
+  const bool fake = options_.runtime == "fake";
+  std::vector<std::string> names;
+  if (options_.fake_nodes > 0) {
+    for (int i = 1; i <= options_.fake_nodes; ++i) names.push_back(base + "-" + std::to_string(i));
+  } else {
+    names.push_back(base);
+  }
+  CK_ASSIGN_OR_RETURN(auto labels, ParseNodeLabels(options_.node_labels));
+  CK_ASSIGN_OR_RETURN(auto taints, ParseTaints(options_.register_with_taints));
+  HostCapacity host = DetectHostCapacity(options_.root_dir);
+  std::error_code ec;
+  fs::create_directories(options_.root_dir, ec);
+  if (ec) return Status(Code::kInvalid, "--root-dir " + options_.root_dir + ": " + ec.message());
+
+  std::shared_ptr<ContainerRuntime> shared_runtime;
+  const Duration start_delay = ParseDurationOr(options_.fake_start_delay, Duration(0));
+  for (const std::string& name : names) {
+    auto parts = std::make_unique<NodeParts>();
+    const std::string node_root = options_.fake_nodes > 0 ? options_.root_dir + "/" + name : options_.root_dir;
+    if (fake) {
+      FakeRuntime::Options fo;
+      fo.start_delay = std::chrono::duration_cast<std::chrono::milliseconds>(start_delay);
+      parts->runtime = std::make_unique<FakeRuntime>(context_.clock(), fo);
+      parts->network = std::make_unique<LoopbackNetworkPlugin>("", false);
+    } else {
+      std::string shim = options_.shim_path.empty() ? ExecutableDir() + "/ck-shim" : options_.shim_path;
+      if (access(shim.c_str(), X_OK) != 0) {
+        return Status(Code::kInvalid, "ck-shim not found at " + shim + " (set --shim-path)");
+      }
+      CK_ASSIGN_OR_RETURN(parts->runtime, ProcessRuntime::Create(node_root, shim, context_.clock()));
+      parts->network = std::make_unique<LoopbackNetworkPlugin>(node_root + "/network/ips", true);
+    }
+    NodeConfig config;
+    config.name = name;
+    config.node_ip = options_.node_ip;
+    config.labels = labels;
+    config.taints = taints;
+    config.cpu = fake ? options_.fake_node_cpu : host.cpu;
+    config.memory = fake ? options_.fake_node_memory : host.memory;
+    config.ephemeral_storage = host.ephemeral_storage;
+    config.pods = std::to_string(options_.max_pods);
+    config.runtime_version = parts->runtime->Name() + "://" + parts->runtime->Version();
+    config.pod_cidr = options_.pod_cidr;
+    parts->agent = std::make_unique<NodeAgent>(*api_, context_.clock(), config, *parts->network, nullptr);
+    parts->events = std::make_unique<client::EventRecorder>(broadcaster_->NewRecorder({"kubelet", name}));
+    NodeParts* raw = parts.get();
+    ProbeManager::Deps pd;
+    pd.runtime = parts->runtime.get();
+    pd.clock = &context_.clock();
+    pd.events = parts->events.get();
+    pd.on_change = [raw](const std::string& uid) {
+      if (raw->pods) raw->pods->PodChanged(uid);
+    };
+    parts->probes = NewProbeManager(std::move(pd));
+    if (!fake) {
+      VolumeDeps vd;
+      vd.root_dir = node_root;
+      vd.clock = &context_.clock();
+      client::ApiClient* api = api_.get();
+      vd.config_map = [api](const std::string& ns, const std::string& n) -> Result<corev1::ConfigMap> {
+        CK_ASSIGN_OR_RETURN(client::ObjectPtr o, api->Get(Res(corev1::ConfigMap::descriptor()), ns, n));
+        return *client::As<corev1::ConfigMap>(o);
+      };
+      vd.secret = [api](const std::string& ns, const std::string& n) -> Result<corev1::Secret> {
+        CK_ASSIGN_OR_RETURN(client::ObjectPtr o, api->Get(Res(corev1::Secret::descriptor()), ns, n));
+        return *client::As<corev1::Secret>(o);
+      };
+      vd.request_token = [api](const std::string& ns, const std::string& sa,
+                               const authnv1::TokenRequest& request) -> Result<authnv1::TokenRequest> {
+        CK_ASSIGN_OR_RETURN(client::ObjectPtr o, api->CreateSubresource(Res(corev1::ServiceAccount::descriptor()), ns,
+                                                                        sa, "token", request));
+        return *client::As<authnv1::TokenRequest>(o);
+      };
+      vd.node_allocatable_cpu = config.cpu;
+      vd.node_allocatable_memory = config.memory;
+      parts->volumes = std::make_unique<VolumeManager>(std::move(vd));
+    }
+    PodManager::Deps deps;
+    deps.runtime = parts->runtime.get();
+    deps.network = parts->network.get();
+    deps.probes = parts->probes.get();
+    deps.volumes = parts->volumes.get();
+    deps.api = api_.get();
+    deps.events = parts->events.get();
+    deps.clock = &context_.clock();
+    deps.profile = &context_.profile();
+    deps.node_name = name;
+    deps.host_ip = options_.node_ip;
+    deps.root_dir = node_root;
+    client::SharedInformerFactory* informers = informers_.get();
+    client::ApiClient* api = api_.get();
+    deps.env_context = [informers, api, config]() {
+      EnvContext c;
+      c.node_name = config.name;
+      c.host_ip = config.node_ip;
+      c.node_allocatable_cpu = config.cpu;
+      c.node_allocatable_memory = config.memory;
+      c.node_allocatable_ephemeral_storage = config.ephemeral_storage;
+      c.config_map = [api](const std::string& ns, const std::string& n) -> Result<corev1::ConfigMap> {
+        CK_ASSIGN_OR_RETURN(client::ObjectPtr o, api->Get(Res(corev1::ConfigMap::descriptor()), ns, n));
+        return *client::As<corev1::ConfigMap>(o);
+      };
+      c.secret = [api](const std::string& ns, const std::string& n) -> Result<corev1::Secret> {
+        CK_ASSIGN_OR_RETURN(client::ObjectPtr o, api->Get(Res(corev1::Secret::descriptor()), ns, n));
+        return *client::As<corev1::Secret>(o);
+      };
+      c.services = [informers](const std::string& ns) {
+        std::vector<corev1::Service> out;
+        auto lister = informers->ForKind<corev1::Service>().Lister();
+        for (const auto& s : lister.Namespace(ns).List()) out.push_back(*s);
+        if (ns != "default") {
+          if (auto k = lister.Namespace("default").Get("kubernetes"); k.ok()) out.push_back(**k);
+        }
+        return out;
+      };
+      return c;
+    };
+    parts->pods = std::make_unique<PodManager>(std::move(deps));
+    nodes_[name] = std::move(parts);
+  }
+  return Status::Ok();
+}
+
+KubeletApp::NodeParts* KubeletApp::NodeFor(const std::string& name) {
+  auto it = nodes_.find(name);
+  return it == nodes_.end() ? nullptr : it->second.get();
+}
+
+Status KubeletApp::Start() {
+  broadcaster_->Start();
+  const bool many = nodes_.size() > 1;
+  const std::string only = nodes_.begin()->first;
+  client::InformerSpec pod_spec;
+  pod_spec.field_selector = many ? "spec.nodeName!=" : "spec.nodeName=" + only;
+  auto pods = informers_->ForKind<corev1::Pod>(pod_spec);
+  auto route = [this](const std::shared_ptr<const corev1::Pod>& pod) {
+    if (NodeParts* n = NodeFor(pod->spec().nodename())) n->pods->UpdatePod(pod);
+  };
+  pods.AddEventHandler(client::TypedEventHandler<corev1::Pod>{
+      .on_add = [route](const auto& pod, bool) { route(pod); },
+      .on_update = [route](const auto&, const auto& pod) { route(pod); },
+      .on_delete =
+          [this](const auto& pod, bool) {
+            if (NodeParts* n = NodeFor(pod->spec().nodename())) n->pods->DeletePod(pod->metadata().uid());
+          },
+  });
+  client::InformerSpec node_spec;
+  if (!many) node_spec.field_selector = "metadata.name=" + only;
+  auto nodes = informers_->ForKind<corev1::Node>(node_spec);
+  auto on_node = [this](const std::shared_ptr<const corev1::Node>& node) {
+    if (NodeParts* n = NodeFor(node->metadata().name())) {
+      std::string before = n->agent->pod_cidr();
+      n->agent->OnNode(node);
+      if (n->agent->pod_cidr() != before) heartbeat_wakeup_.Notify();  // report Ready at once
+    }
+  };
+  nodes.AddEventHandler(client::TypedEventHandler<corev1::Node>{
+      .on_add = [on_node](const auto& node, bool) { on_node(node); },
+      .on_update = [on_node](const auto&, const auto& node) { on_node(node); },
+  });
+  informers_->ForKind<corev1::Service>();
+  for (auto& [name, n] : nodes_) n->pods->Start();
+  run_thread_ = std::thread([this] { Run(); });
+  return Status::Ok();
+}
+
+void KubeletApp::Run() {
+  SetCurrentThreadName("kubelet-start");
+  // Register every node, retrying while the apiserver is not there yet (upstream retries forever
+  // with a 7 s cap; we keep trying every 200 ms .. 5 s).
+  Duration wait = std::chrono::milliseconds(200);
+  while (!stopping_) {
+    bool all = true;
+    for (auto& [name, n] : nodes_) {
+      if (n->agent->registered()) continue;
+      Status s = n->agent->Register();
+      if (!s.ok()) {
+        all = false;
+        CK_LOG_WARNING("Unable to register node with API server", "node", name, "err", s.message());
+      }
+    }
+    if (all) break;
+    Wakeup never;
+    context_.clock().WaitUntil(never, context_.clock().Monotonic() + wait);
+    wait = std::min<Duration>(wait * 2, std::chrono::seconds(5));
+  }
+  if (stopping_) return;
+  heartbeat_thread_ = std::thread([this] { Heartbeats(); });
+  informers_->Start();
+  MonoTime deadline = context_.clock().Monotonic() + std::chrono::minutes(5);
+  if (!informers_->WaitForCacheSync(context_.clock(), deadline)) {
+    if (!stopping_) context_.RequestShutdown(Status(Code::kUnavailable, "timed out waiting for the kubelet's caches to sync"));
+    return;
+  }
+  synced_ = true;
+  for (auto& [name, n] : nodes_) n->pods->SetReadyToRunPods(true);
+  CK_LOG_INFO("Kubelet caches synced; pods are being synced", "nodes", nodes_.size());
+}
+
+void KubeletApp::Heartbeats() {
+  SetCurrentThreadName("kubelet-heartbeat");
+  const Duration renew = context_.profile().node_lease_renew_interval;
+  const Duration report = ParseDurationOr(options_.node_status_report_frequency, std::chrono::minutes(5));
+  MonoTime next_lease = context_.clock().Monotonic();
+  while (!stopping_) {
+    MonoTime now = context_.clock().Monotonic();
+    const bool lease_due = now >= next_lease;
+    for (auto& [name, n] : nodes_) {
+      if (stopping_) return;
+      const bool report_due = now >= n->next_report;
+      Status s = n->agent->SyncStatus(report_due);
+      if (s.ok() && report_due) n->next_report = now + report;
+      if (!s.ok()) CK_LOG_WARNING("Error updating node status, will retry", "node", name, "err", s.message());
+      if (lease_due) {
+        Status l = n->agent->RenewLease();
+        if (!l.ok()) CK_LOG_WARNING("Failed to update lease", "node", name, "err", l.message());
+      }
+    }
+    if (lease_due) next_lease = now + renew;
+    context_.clock().WaitUntil(heartbeat_wakeup_, next_lease);
+  }
+}
+
+void KubeletApp::Stop() {
+  if (stopping_.exchange(true)) return;
+  heartbeat_wakeup_.Notify();
+  if (run_thread_.joinable()) run_thread_.join();
+  if (heartbeat_thread_.joinable()) heartbeat_thread_.join();
+  informers_->Shutdown();
+  for (auto& [name, n] : nodes_) n->pods->Stop();
+  if (broadcaster_) broadcaster_->Shutdown();
+}
+
+}  // namespace ck::kubelet

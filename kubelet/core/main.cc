@@ -1,0 +1,26 @@
+// ck-kubelet: the kubelet's role (kubelet/README.md). Flags keep the kubelet's names;
+// --secure-port (10250) serves /healthz and /metrics on --bind-address (the node IP).
+#include <cstdio>
+#include <memory>
+
+#include "common/daemon/daemon.h"
+#include "kubelet/core/kubelet.h"
+
+int main(int argc, char** argv) {
+  ck::daemon::Daemon d("ck-kubelet", 10250);
+  ck::kubelet::Options options;
+  ck::kubelet::RegisterFlags(d.flags(), &options);
+  if (auto rc = d.ParseFlags(argc, argv)) return *rc;
+  // Flag values CLI11 cannot check: one readable line and exit 2, like a bad flag.
+  if (auto checked = ck::kubelet::ValidateOptions(options); !checked.ok()) {
+    std::fprintf(stderr, "ck-kubelet: %s\n", checked.message().c_str());
+    return 2;
+  }
+
+  std::unique_ptr<ck::kubelet::KubeletApp> app;
+  return d.Run([&](ck::daemon::Context& ctx) -> ck::Status {
+    CK_ASSIGN_OR_RETURN(app, ck::kubelet::KubeletApp::Create(ctx, options));
+    ctx.OnShutdown([&] { app->Stop(); });
+    return app->Start();
+  });
+}

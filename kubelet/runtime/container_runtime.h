@@ -1,0 +1,144 @@
+// ContainerRuntime: the kubelet's seam to whatever runs containers (the CRI's role). The pod
+// sync (kubelet/pod/) decides what to start and stop; a runtime only does it and reports what
+// exists. Implementations: ProcessRuntime (child processes under ck-shim, process mode),
+// FakeRuntime (no processes; statuses follow the spec after a delay, kwok-style); an OCI/crun
+// runtime arrives with namespace mode.
+//
+// A container is identified by its id (unique for ever on this node); its metadata (pod uid,
+// namespace, name, container name, attempt, spec hash, ...) is stored with it, so a restarted
+// kubelet re-adopts everything ListContainers() reports without starting duplicates.
+// Threading: every method is safe to call from many threads at once; calls may block (a stop
+// waits up to its grace period).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/base/clock.h"
+#include "common/base/status.h"
+
+namespace ck::kubelet {
+
+// The pod a container belongs to, as the runtime needs it.
+struct PodSandboxConfig {
+  std::string uid;
+  std::string name;
+  std::string ns;
+  std::string pod_ip;                // "" before the network plugin ran
+  std::string log_directory;         // <root>/pods/<uid>/logs... (upstream: /var/log/pods/<ns>_<name>_<uid>)
+  std::string cgroup_parent;         // relative cgroup path for the pod ("kubepods/burstable/pod<uid>"), "" for none
+};
+
+struct Mount {
+  std::string host_path;       // a directory or file prepared by the volume manager
+  std::string container_path;  // volumeMounts[].mountPath (+ subPath resolved into host_path)
+  bool read_only = false;
+};
+
+// Resource limits the runtime applies (cgroups in process mode). 0 means unset.
+struct LinuxResources {
+  int64_t cpu_shares = 0;           // from requests.cpu (milli * 1024 / 1000, min 2)
+  int64_t cpu_quota_us = 0;         // from limits.cpu, per cpu_period_us
+  int64_t cpu_period_us = 100000;
+  int64_t memory_limit_bytes = 0;   // limits.memory
+};
+
+// Everything needed to start one container. Built by the pod sync from the pod spec.
+struct ContainerConfig {
+  std::string name;                 // the container's name in the pod
+  std::string image;                // recorded; process mode runs argv from the host filesystem
+  std::vector<std::string> argv;    // command + args, resolved ($(VAR) expansion done)
+  std::vector<std::pair<std::string, std::string>> env;  // in order, resolved
+  std::string working_dir;
+  std::vector<Mount> mounts;
+  LinuxResources resources;
+  int32_t attempt = 0;              // restartCount this container will report
+  bool init = false;                // an init container
+  bool stdin_open = false;          // stdin: true (kept open for attach, next issue)
+  bool tty = false;
+  std::string log_path;             // CRI log file the runtime writes stdout/stderr to
+  std::string termination_message_path;  // "" none; read into the exit status' message
+  std::map<std::string, std::string> labels;       // kept with the container (pod uid/name/ns, container name)
+  std::map<std::string, std::string> annotations;  // kept with the container (spec hash, grace period, ...)
+};
+
+enum class ContainerState { kCreated, kRunning, kExited, kUnknown };
+
+// What the runtime knows about one container; ListContainers returns one per container that has
+// not been removed.
+struct ContainerStatus {
+  std::string id;
+  std::string pod_uid;
+  std::string pod_name;
+  std::string pod_namespace;
+  std::string name;                 // container name in the pod
+  int32_t attempt = 0;
+  ContainerState state = ContainerState::kUnknown;
+  int64_t pid = 0;                  // 0 unless running
+  WallTime created_at{};
+  WallTime started_at{};            // epoch when never started
+  WallTime finished_at{};           // epoch unless exited
+  int32_t exit_code = 0;
+  std::string reason;               // "Completed", "Error", "OOMKilled", "ContainerCannotRun", ...
+  std::string message;              // termination message or the start failure
+  std::string image;
+  std::string log_path;
+  std::map<std::string, std::string> labels;
+  std::map<std::string, std::string> annotations;
+};
+
+struct ExecResult {
+  int32_t exit_code = 0;
+  std::string output;               // stdout and stderr combined, capped at 10 KiB as upstream probes
+  bool timed_out = false;
+};
+
+class ContainerRuntime {
+ public:
+  virtual ~ContainerRuntime() = default;
+
+  // "process" or "fake"; reported as the node's containerRuntimeVersion ("process://0.1.0").
+  virtual std::string Name() const = 0;
+  virtual std::string Version() const = 0;
+
+  // Prepares the pod's state (directories, cgroup). Idempotent: a second call for the same uid
+  // keeps what exists.
+  virtual Status RunPodSandbox(const PodSandboxConfig& pod) = 0;
+  // Removes the pod's state once all its containers are removed. NotFound is success.
+  virtual Status RemovePodSandbox(const std::string& pod_uid) = 0;
+
+  // Creates and starts a container; returns its id. A container that cannot start (no argv,
+  // binary not found, not executable) is reported as an error whose message says why (the pod
+  // sync reports it as CreateContainerError / RunContainerError); nothing is left running.
+  virtual Result<std::string> StartContainer(const PodSandboxConfig& pod, const ContainerConfig& config) = 0;
+
+  // Sends SIGTERM, waits up to `grace`, then SIGKILL; returns once the container has exited.
+  // An already exited container is success; an unknown id is NotFound.
+  virtual Status StopContainer(const std::string& id, std::chrono::seconds grace) = 0;
+  // Forgets an exited container (its log file stays until the pod is removed).
+  virtual Status RemoveContainer(const std::string& id) = 0;
+
+  // Every container not yet removed, of every pod (the PLEG relist reads this every second).
+  virtual Result<std::vector<ContainerStatus>> ListContainers() = 0;
+
+  // Runs `argv` in the context of a running container (its env, working dir, cgroup) and waits
+  // at most `timeout`. Used by exec probes and preStop exec hooks.
+  virtual Result<ExecResult> ExecSync(const std::string& id, const std::vector<std::string>& argv,
+                                      std::chrono::milliseconds timeout) = 0;
+};
+
+// Labels every runtime stores with a container (upstream's io.kubernetes.* names).
+inline constexpr char kLabelPodUid[] = "io.kubernetes.pod.uid";
+inline constexpr char kLabelPodName[] = "io.kubernetes.pod.name";
+inline constexpr char kLabelPodNamespace[] = "io.kubernetes.pod.namespace";
+inline constexpr char kLabelContainerName[] = "io.kubernetes.container.name";
+// Annotations the pod sync stores with a container.
+inline constexpr char kAnnotationContainerHash[] = "io.kubernetes.container.hash";
+inline constexpr char kAnnotationRestartCount[] = "io.kubernetes.container.restartCount";
+inline constexpr char kAnnotationTerminationGracePeriod[] = "io.kubernetes.pod.terminationGracePeriod";
+
+}  // namespace ck::kubelet
