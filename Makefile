@@ -4,12 +4,15 @@
 #   make test    deps + build + every test labelled unit, integration, e2e, fuzz-smoke
 #   make bench   benchmarks; each prints a table
 #   make fuzz    libFuzzer targets for FUZZ_SECONDS each (default 300)
+#   make up      deps + build + a 3-node cluster in ./.clearkube (teaching profile), supervised in
+#                the background; prints the `export KUBECONFIG=...` line
+#   make down    stop that cluster (supervisor, daemons, containers); its files stay in .clearkube
 JOBS ?= 2
 FUZZ_SECONDS ?= 300
 BUILD_TYPE ?= RelWithDebInfo
 GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo Ninja || echo "Unix Makefiles")
 
-.PHONY: deps build build-fuzz test bench fuzz chaos clean
+.PHONY: deps build build-fuzz test bench fuzz chaos clean up down
 
 deps:
 	@./scripts/deps.sh
@@ -38,6 +41,12 @@ fuzz: deps build-fuzz
 
 chaos: deps build
 	cd build && ctest -L '^chaos$$' --output-on-failure
+
+up: deps build
+	build/bin/ck up --nodes 3 --state-dir .clearkube --profile teaching --detach
+
+down:
+	build/bin/ck down --state-dir .clearkube
 
 clean:
 	rm -rf build build-fuzz

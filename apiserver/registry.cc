@@ -8,6 +8,7 @@
 #include <cstdio>
 
 #include "apiserver/validation/validation.h"
+#include "common/api/pod.h"
 #include "common/api/proto/core_v1.pb.h"
 #include "common/base/log.h"
 
@@ -99,6 +100,8 @@ void PrepareForCreate(const ResourceInfo& r, Message* obj) {
     auto* pod = static_cast<corev1::Pod*>(obj);
     pod->clear_status();
     pod->mutable_status()->set_phase("Pending");
+    // The QoS class is fixed at creation (and immutable afterwards), as upstream's PrepareForCreate.
+    pod->mutable_status()->set_qosclass(api::ComputePodQOSClass(*pod));
     return;
   }
   if (IsNamespaces(r)) {

@@ -63,6 +63,7 @@ TEST_F(RegistryTest, CreateFillsMetadataDefaultsAndStatus) {
   EXPECT_EQ(pod.metadata().creationtimestamp().seconds(), UnixSeconds(clock_.Now()));
   EXPECT_EQ(pod.metadata().resourceversion(), "1");
   EXPECT_EQ(pod.status().phase(), "Pending");
+  EXPECT_EQ(pod.status().qosclass(), "BestEffort") << "fixed at creation; the kubelet's status updates keep it";
   EXPECT_EQ(pod.spec().restartpolicy(), "Always") << "defaults applied";
   auto got = registry_->Get(Pods(), "default", "web");
   ASSERT_TRUE(got.ok());

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "compose/cluster_commands.h"
 #include "compose/pki_command.h"
 
 namespace ck::launcher {
@@ -16,6 +17,11 @@ namespace {
 // Every `ck` command, in the order `ck --help` lists them.
 const Command kCommands[] = {
     {"pki", "write the cluster's CA, certificates, keys and kubeconfigs", AddPkiCommand},
+    {"up", "start a cluster (PKI, apiserver, controllers, scheduler, N kubelets) and supervise it", AddUpCommand},
+    {"down", "stop a cluster's supervisor, daemons and containers", AddDownCommand},
+    {"status", "one line per daemon: PID, state, restarts, uptime, readiness", AddStatusCommand},
+    {"stop", "stop one daemon and keep it stopped", AddStopCommand},
+    {"start", "start a stopped daemon again", AddStartCommand},
 };
 
 std::string CommandNames() {

@@ -1,5 +1,5 @@
 // `ck`, the Clearkube launcher and toolbox: one binary whose first argument picks a command
-// (`ck pki` today; `ck up/down/status`, `ck chaos`, `ck trace` later). This is the dispatcher:
+// (`ck pki`, `ck up/down/status/stop/start`; `ck chaos`, `ck trace` later). This is the dispatcher:
 // it owns the command table, parses argv with CLI11 and turns every usage error into one line.
 // Threading: RunCk runs on the caller's thread and returns when the command is done.
 #pragma once

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 
 #include "common/pki/testing/command.h"
@@ -41,12 +42,12 @@ void ExpectUsageError(const CkRun& r, const std::string& line) {
 }
 
 TEST(RunCk, NoCommand) {
-  ExpectUsageError(Ck({}), "ck: a command is required (pki); see ck --help");
+  ExpectUsageError(Ck({}), "ck: a command is required (pki, up, down, status, stop, start); see ck --help");
 }
 
 TEST(RunCk, UnknownCommand) {
-  ExpectUsageError(Ck({"banana"}), "ck: unknown command \"banana\" (commands: pki)");
-  ExpectUsageError(Ck({"banana", "--dir", "x"}), "ck: unknown command \"banana\" (commands: pki)");
+  ExpectUsageError(Ck({"banana"}), "ck: unknown command \"banana\" (commands: pki, up, down, status, stop, start)");
+  ExpectUsageError(Ck({"banana", "--dir", "x"}), "ck: unknown command \"banana\" (commands: pki, up, down, status, stop, start)");
 }
 
 TEST(RunCk, UnknownTopLevelFlag) {
@@ -60,7 +61,9 @@ TEST(RunCk, UnknownTopLevelFlag) {
 TEST(RunCk, HelpListsCommands) {
   CkRun r = Ck({"--help"});
   EXPECT_EQ(r.code, kExitOk);
-  EXPECT_THAT(r.out, HasSubstr("pki"));
+  for (const char* command : {"pki", "up", "down", "status", "stop", "start"}) {
+    EXPECT_THAT(r.out, HasSubstr(command));
+  }
   EXPECT_EQ(r.err, "");
 }
 
@@ -116,6 +119,86 @@ TEST(PkiCommand, RefusedCaIsAFailureWithOneLine) {
   EXPECT_EQ(r.code, kExitFailed);
   ASSERT_EQ(Lines(r.err).size(), 1u) << r.err;
   EXPECT_THAT(r.err, StartsWith("ck pki: ca.crt exists without ca.key"));
+}
+
+TEST(UpCommand, HelpListsFlags) {
+  CkRun r = Ck({"up", "--help"});
+  EXPECT_EQ(r.code, kExitOk);
+  for (const char* flag : {"--nodes", "--state-dir", "--profile", "--runtime", "--no-restart", "--detach",
+                           "--apiserver-port", "--kubelet-port", "control plane only", "CK_BIN_DIR"}) {
+    EXPECT_THAT(r.out, HasSubstr(flag));
+  }
+}
+
+// Every bad value is refused before anything is written or started.
+TEST(UpCommand, UsageErrors) {
+  TempDir dir;
+  std::string state = dir.File("state");
+  ExpectUsageError(Ck({"up"}), "ck up: --state-dir is required");
+  ExpectUsageError(Ck({"up", "--state-dir", state, "--nodes", "300"}), "ck up: --nodes: must be between 0 and 250, got 300");
+  ExpectUsageError(Ck({"up", "--state-dir", state, "--profile", "fast"}),
+                   "ck up: --profile: must be default or teaching, got \"fast\"");
+  ExpectUsageError(Ck({"up", "--state-dir", state, "--runtime", "docker"}),
+                   "ck up: --runtime: must be process or fake, got \"docker\"");
+  ExpectUsageError(Ck({"up", "--state-dir", state, "--cluster-cidr", "10.244.0.0/16"}),
+                   "ck up: --cluster-cidr: 10.244.0.0/16 is not a loopback range (process mode shares the host's "
+                   "network, so it needs a range inside 127.0.0.0/8)");
+  ExpectUsageError(Ck({"up", "--state-dir", state, "--service-cidr", "10.96.0.0/12"}),
+                   "ck up: --service-cidr: 10.96.0.0/12 is not a loopback range (process mode shares the host's "
+                   "network, so it needs a range inside 127.0.0.0/8)");
+  ExpectUsageError(Ck({"up", "--state-dir", state, "--apiserver-port", "0"}),
+                   "ck up: --apiserver-port: must be between 1 and 65535, got 0");
+  CkRun r = Ck({"up", "--state-dir", state, "--nodes", "two"});
+  EXPECT_EQ(r.code, kExitUsage);
+  ASSERT_EQ(Lines(r.err).size(), 1u) << r.err;
+  EXPECT_THAT(r.err, StartsWith("ck up: "));
+  EXPECT_THAT(r.err, HasSubstr("--nodes = two"));
+  ExpectUsageError(Ck({"up", "--state-dir", state, "--bogus"}), "ck up: The following argument was not expected: --bogus");
+  EXPECT_FALSE(std::filesystem::exists(state));
+}
+
+TEST(ClusterCommands, UsageErrors) {
+  TempDir dir;
+  ExpectUsageError(Ck({"down"}), "ck down: --state-dir is required");
+  ExpectUsageError(Ck({"status"}), "ck status: --state-dir is required");
+  ExpectUsageError(Ck({"stop", "scheduler"}), "ck stop: --state-dir is required");
+  ExpectUsageError(Ck({"stop", "--state-dir", dir.path()}), "ck stop: component is required");
+  ExpectUsageError(Ck({"start", "--state-dir", dir.path()}), "ck start: component is required");
+}
+
+// A folder without a cluster: one line, exit 1, and nothing is created.
+TEST(ClusterCommands, NoClusterInTheFolder) {
+  TempDir dir;
+  for (const char* command : {"status", "stop", "start"}) {
+    std::vector<std::string> args = {command, "--state-dir", dir.path()};
+    if (std::string(command) != "status") args.push_back("scheduler");
+    CkRun r = Ck(args);
+    EXPECT_EQ(r.code, kExitFailed) << command;
+    ASSERT_EQ(Lines(r.err).size(), 1u) << r.err;
+    EXPECT_THAT(r.err, StartsWith(std::string("ck ") + command + ": no cluster recorded in " + dir.path()));
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir.File("run")));
+  CkRun down = Ck({"down", "--state-dir", dir.File("missing")});
+  EXPECT_EQ(down.code, kExitFailed);
+  EXPECT_EQ(down.err, "ck down: " + dir.File("missing") + " is not a folder\n");
+}
+
+TEST(ClusterCommands, StopAndStartNameAKnownComponent) {
+  TempDir dir;
+  std::filesystem::create_directories(dir.File("run"));
+  {
+    std::ofstream(dir.File("run/components")) << "apiserver\ncontroller-manager\nscheduler\nkubelet-node-1\n";
+  }
+  ExpectUsageError(Ck({"stop", "--state-dir", dir.path(), "etcd"}),
+                   "ck stop: unknown component \"etcd\" (components: apiserver, controller-manager, scheduler, "
+                   "kubelet-node-1)");
+  ExpectUsageError(Ck({"start", "--state-dir", dir.path(), "kubelet-node-2"}),
+                   "ck start: unknown component \"kubelet-node-2\" (components: apiserver, controller-manager, "
+                   "scheduler, kubelet-node-1)");
+  // No supervisor runs for the folder: start cannot ask one.
+  CkRun r = Ck({"start", "--state-dir", dir.path(), "scheduler"});
+  EXPECT_EQ(r.code, kExitFailed);
+  EXPECT_THAT(r.err, HasSubstr("no supervisor is running for " + dir.path()));
 }
 
 }  // namespace

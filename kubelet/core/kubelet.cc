@@ -9,6 +9,7 @@
 #include "common/api/proto/authentication_v1.pb.h"
 #include "common/api/time_format.h"
 #include "common/base/log.h"
+#include "common/base/strings.h"
 #include "common/base/thread.h"
 #include "kubelet/core/node_agent.h"
 #include "kubelet/env/environment.h"
@@ -157,14 +158,20 @@ Status KubeletApp::BuildNodes() {
   fs::create_directories(options_.root_dir, ec);
   if (ec) return Status(Code::kInvalid, "--root-dir " + options_.root_dir + ": " + ec.message());
 
-  std::shared_ptr<ContainerRuntime> shared_runtime;
+  if (names.size() > 1) shared_pool_ = std::make_unique<ThreadPool>("pod-workers", 4);
+  if (!fake) {
+    cgroups_ = std::make_unique<cm::CgroupWriter>(cm::CgroupWriter::Detect());
+    if (!cgroups_->usable()) {
+      CK_LOG_WARNING("cpu and memory limits will not be enforced", "err", cgroups_->status().message());
+    }
+  }
   const Duration start_delay = ParseDurationOr(options_.fake_start_delay, Duration(0));
   for (const std::string& name : names) {
     auto parts = std::make_unique<NodeParts>();
     const std::string node_root = options_.fake_nodes > 0 ? options_.root_dir + "/" + name : options_.root_dir;
     if (fake) {
       FakeRuntime::Options fo;
-      fo.start_delay = std::chrono::duration_cast<std::chrono::milliseconds>(start_delay);
+      fo.start_delay = start_delay;
       parts->runtime = std::make_unique<FakeRuntime>(context_.clock(), fo);
       parts->network = std::make_unique<LoopbackNetworkPlugin>("", false);
     } else {
@@ -172,7 +179,7 @@ Status KubeletApp::BuildNodes() {
       if (access(shim.c_str(), X_OK) != 0) {
         return Status(Code::kInvalid, "ck-shim not found at " + shim + " (set --shim-path)");
       }
-      CK_ASSIGN_OR_RETURN(parts->runtime, ProcessRuntime::Create(node_root, shim, context_.clock()));
+      parts->runtime = std::make_unique<ProcessRuntime>(node_root, shim, context_.clock(), context_.random(), *cgroups_);
       parts->network = std::make_unique<LoopbackNetworkPlugin>(node_root + "/network/ips", true);
     }
     NodeConfig config;
@@ -189,15 +196,16 @@ Status KubeletApp::BuildNodes() {
     parts->agent = std::make_unique<NodeAgent>(*api_, context_.clock(), config, *parts->network, nullptr);
     parts->events = std::make_unique<client::EventRecorder>(broadcaster_->NewRecorder({"kubelet", name}));
     NodeParts* raw = parts.get();
-    ProbeManager::Deps pd;
-    pd.runtime = parts->runtime.get();
-    pd.clock = &context_.clock();
-    pd.events = parts->events.get();
-    pd.on_change = [raw](const std::string& uid) {
-      if (raw->pods) raw->pods->PodChanged(uid);
-    };
-    parts->probes = NewProbeManager(std::move(pd));
     if (!fake) {
+      // The fake runtime runs no probes (kwok-style: statuses follow the spec).
+      ProbeManager::Deps pd;
+      pd.runtime = parts->runtime.get();
+      pd.clock = &context_.clock();
+      pd.events = parts->events.get();
+      pd.on_change = [raw](const std::string& uid) {
+        if (raw->pods) raw->pods->PodChanged(uid);
+      };
+      parts->probes = NewProbeManager(std::move(pd));
       VolumeDeps vd;
       vd.root_dir = node_root;
       vd.clock = &context_.clock();
@@ -232,6 +240,10 @@ Status KubeletApp::BuildNodes() {
     deps.node_name = name;
     deps.host_ip = options_.node_ip;
     deps.root_dir = node_root;
+    if (shared_pool_) {
+      deps.workers.pool = shared_pool_.get();
+      deps.workers.own_timer_thread = false;
+    }
     client::SharedInformerFactory* informers = informers_.get();
     client::ApiClient* api = api_.get();
     deps.env_context = [informers, api, config]() {
@@ -305,6 +317,7 @@ Status KubeletApp::Start() {
   });
   informers_->ForKind<corev1::Service>();
   for (auto& [name, n] : nodes_) n->pods->Start();
+  if (shared_pool_) tick_thread_ = std::thread([this] { TickLoop(); });
   run_thread_ = std::thread([this] { Run(); });
   return Status::Ok();
 }
@@ -330,6 +343,16 @@ void KubeletApp::Run() {
     wait = std::min<Duration>(wait * 2, std::chrono::seconds(5));
   }
   if (stopping_) return;
+  if (cgroups_ && !cgroups_->usable()) {
+    // Upstream refuses to start without cgroups; process mode runs on, and says so on the Node.
+    for (auto& [name, n] : nodes_) {
+      corev1::Node ref;
+      ref.mutable_metadata()->set_name(name);
+      ref.mutable_metadata()->set_uid(name);
+      n->events->Event(ref, client::kEventWarning, "CgroupsUnavailable",
+                       "cpu and memory limits are not enforced on this node: " + cgroups_->status().message());
+    }
+  }
   heartbeat_thread_ = std::thread([this] { Heartbeats(); });
   informers_->Start();
   MonoTime deadline = context_.clock().Monotonic() + std::chrono::minutes(5);
@@ -366,9 +389,23 @@ void KubeletApp::Heartbeats() {
   }
 }
 
+void KubeletApp::TickLoop() {
+  SetCurrentThreadName("kubelet-tick");
+  while (!stopping_) {
+    MonoTime next = context_.clock().Monotonic() + std::chrono::seconds(1);
+    for (auto& [name, n] : nodes_) {
+      if (stopping_) return;
+      n->pods->Tick();
+    }
+    context_.clock().WaitUntil(tick_wakeup_, next);
+  }
+}
+
 void KubeletApp::Stop() {
   if (stopping_.exchange(true)) return;
   heartbeat_wakeup_.Notify();
+  tick_wakeup_.Notify();
+  if (tick_thread_.joinable()) tick_thread_.join();
   if (run_thread_.joinable()) run_thread_.join();
   if (heartbeat_thread_.joinable()) heartbeat_thread_.join();
   informers_->Shutdown();

@@ -21,10 +21,12 @@
 
 #include "CLI/CLI.hpp"
 #include "common/base/clock.h"
+#include "common/base/thread.h"
 #include "common/client/cache/informer_factory.h"
 #include "common/client/rest/rest_api_client.h"
 #include "common/client/tools/event_recorder.h"
 #include "common/daemon/daemon.h"
+#include "kubelet/cm/cgroup_writer.h"
 
 namespace ck::kubelet {
 
@@ -67,6 +69,7 @@ class KubeletApp {
   Status BuildNodes();
   void Run();
   void Heartbeats();
+  void TickLoop();  // --fake-nodes: drives every PodManager's relist and resyncs from one thread
   NodeParts* NodeFor(const std::string& name);
 
   daemon::Context& context_;
@@ -74,12 +77,16 @@ class KubeletApp {
   std::unique_ptr<client::RestApiClient> api_;
   std::unique_ptr<client::SharedInformerFactory> informers_;
   std::unique_ptr<client::EventBroadcaster> broadcaster_;
+  std::unique_ptr<cm::CgroupWriter> cgroups_;  // process mode: resource limits
+  std::unique_ptr<ThreadPool> shared_pool_;     // --fake-nodes: one pool for every node's pod workers
   std::map<std::string, std::unique_ptr<NodeParts>> nodes_;  // fixed after BuildNodes
   std::atomic<bool> stopping_{false};
   std::atomic<bool> synced_{false};
   Wakeup heartbeat_wakeup_;
   std::thread run_thread_;
   std::thread heartbeat_thread_;
+  std::thread tick_thread_;
+  Wakeup tick_wakeup_;
 };
 
 }  // namespace ck::kubelet

@@ -7,13 +7,14 @@
 // failure makes it kill and restart the container; readiness feeds the Ready conditions).
 // Unhealthy events carry upstream's messages ("Readiness probe failed: HTTP probe failed with
 // statuscode: 500").
-// Threading: probe workers run on the manager's threads; every public method is safe from any
-// thread.
+// Threading: one scheduler thread and a small pool (Deps::probe_threads) run every probe; every
+// public method is safe from any thread. Destroying the manager waits for probes in flight.
 #pragma once
 
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/api/proto/core_v1.pb.h"
 #include "common/base/clock.h"
@@ -40,6 +41,12 @@ class ProbeManager {
     Clock* clock = nullptr;
     client::EventRecorder* events = nullptr;  // may be null in tests
     std::function<void(const std::string& pod_uid)> on_change;
+    // Called after every probe whose outcome was recorded (tests wait on it; may be empty).
+    std::function<void()> on_probe_done;
+    // Process mode: httpGet/tcpSocket targets outside 127.0.0.0/8 and ::1 fail instead of
+    // being dialled (DESIGN.md §6).
+    bool loopback_only = true;
+    int probe_threads = 4;  // the pool that runs probes; one more thread schedules them
   };
   virtual ~ProbeManager() = default;
 
