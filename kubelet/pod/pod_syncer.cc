@@ -94,15 +94,12 @@ std::string PodSyncer::LogDirectory(const corev1::Pod& pod) const {
 
 std::vector<ContainerStatus> PodSyncer::ContainersOf(const std::string& uid) {
   std::vector<ContainerStatus> out;
-  Result<std::vector<ContainerStatus>> all = deps_.runtime->ListContainers();
+  Result<std::vector<ContainerStatus>> all = deps_.runtime->ListPodContainers(uid);
   if (!all.ok()) {
-    CK_LOG_WARNING("ListContainers failed", "err", all.status().ToString());
+    CK_LOG_WARNING("ListPodContainers failed", "err", all.status().ToString());
     return out;
   }
-  for (ContainerStatus& c : *all) {
-    if (c.pod_uid == uid) out.push_back(std::move(c));
-  }
-  return out;
+  return std::move(*all);
 }
 
 PodSyncer::PodState PodSyncer::StateOf(const std::string& uid) {

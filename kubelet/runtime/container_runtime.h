@@ -124,6 +124,16 @@ class ContainerRuntime {
 
   // Every container not yet removed, of every pod (the PLEG relist reads this every second).
   virtual Result<std::vector<ContainerStatus>> ListContainers() = 0;
+  // The containers of one pod (a pod's sync reads this; runtimes that can, answer without
+  // looking at the other pods). The default filters ListContainers().
+  virtual Result<std::vector<ContainerStatus>> ListPodContainers(const std::string& pod_uid) {
+    CK_ASSIGN_OR_RETURN(std::vector<ContainerStatus> all, ListContainers());
+    std::vector<ContainerStatus> out;
+    for (ContainerStatus& c : all) {
+      if (c.pod_uid == pod_uid) out.push_back(std::move(c));
+    }
+    return out;
+  }
 
   // Runs `argv` in the context of a running container (its env, working dir, cgroup) and waits
   // at most `timeout`. Used by exec probes and preStop exec hooks.

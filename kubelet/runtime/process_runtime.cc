@@ -201,8 +201,27 @@ Result<std::string> ProcessRuntime::FindContainer(const std::string& id) const {
   return NotFound("container \"" + id + "\" not found");
 }
 
-Result<ContainerStatus> ProcessRuntime::Inspect(const std::string& dir) {
+Result<std::shared_ptr<const ContainerSpec>> ProcessRuntime::CachedSpec(const std::string& dir) {
+  {
+    std::lock_guard<std::mutex> lock(spec_mu_);
+    auto it = specs_.find(dir);
+    if (it != specs_.end()) return it->second;
+  }
   CK_ASSIGN_OR_RETURN(ContainerSpec spec, shim::ReadSpec(dir));
+  auto shared = std::make_shared<const ContainerSpec>(std::move(spec));
+  std::lock_guard<std::mutex> lock(spec_mu_);
+  specs_[dir] = shared;
+  return shared;
+}
+
+void ProcessRuntime::ForgetSpec(const std::string& dir) {
+  std::lock_guard<std::mutex> lock(spec_mu_);
+  specs_.erase(dir);
+}
+
+Result<ContainerStatus> ProcessRuntime::Inspect(const std::string& dir) {
+  CK_ASSIGN_OR_RETURN(std::shared_ptr<const ContainerSpec> cached, CachedSpec(dir));
+  const ContainerSpec& spec = *cached;
   ContainerStatus s;
   s.id = spec.id;
   s.pod_uid = spec.pod_uid;
@@ -331,7 +350,9 @@ Result<std::string> ProcessRuntime::StartContainer(const PodSandboxConfig& pod, 
   // because the kubelet is multi-threaded.
   std::string state_flag = "--state-dir=" + dir;
   std::string ready_flag = "--ready-fd=3";
-  std::vector<char*> argv = {const_cast<char*>(shim_path_.c_str()), state_flag.data(), ready_flag.data(), nullptr};
+  std::string detach_flag = "--detach";
+  std::vector<char*> argv = {const_cast<char*>(shim_path_.c_str()), state_flag.data(), ready_flag.data(),
+                             detach_flag.data(), nullptr};
   std::vector<char*> envp = {nullptr};
   std::string shim_log = dir + "/" + shim::kShimLogFile;
   int log_fd = open(shim_log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
@@ -344,28 +365,26 @@ Result<std::string> ProcessRuntime::StartContainer(const PodSandboxConfig& pod, 
     return cleanup(s);
   }
   static const char kExecFailed[] = "ck-shim: exec failed\n";
-  pid_t first = fork();
+  // vfork: the kubelet is large and multi-threaded, and copying its page tables for every
+  // container (fork) cost more than the rest of a start. The child only makes syscalls until
+  // execve. The shim, in a new session, forks itself once (--detach) and its first process exits
+  // at once, so the running shim is nobody's child that dies with the kubelet.
+  pid_t first = vfork();
   if (first == 0) {
-    // First child: a new session, then the shim as its child; exiting at once hands the shim to
-    // init, so it is nobody's child that dies with the kubelet.
     setsid();
-    pid_t second = fork();
-    if (second == 0) {
-      ResetSignalsInChild();
-      dup2(null_fd, 0);
-      dup2(log_fd, 1);
-      dup2(log_fd, 2);
-      if (ready[1] == 3) {
-        fcntl(3, F_SETFD, 0);  // dup2 onto itself would keep close-on-exec
-      } else {
-        dup2(ready[1], 3);
-      }
-      close_range(4, ~0U, 0);  // no kubelet socket or file leaks into the shim or the container
-      execve(argv[0], argv.data(), envp.data());
-      (void)!write(2, kExecFailed, sizeof kExecFailed - 1);
-      _exit(127);
+    ResetSignalsInChild();
+    dup2(null_fd, 0);
+    dup2(log_fd, 1);
+    dup2(log_fd, 2);
+    if (ready[1] == 3) {
+      fcntl(3, F_SETFD, 0);  // dup2 onto itself would keep close-on-exec
+    } else {
+      dup2(ready[1], 3);
     }
-    _exit(second < 0 ? 1 : 0);
+    close_range(4, ~0U, 0);  // no kubelet socket or file leaks into the shim or the container
+    execve(argv[0], argv.data(), envp.data());
+    (void)!write(2, kExecFailed, sizeof kExecFailed - 1);
+    _exit(127);
   }
   close(ready[1]);
   close(log_fd);
@@ -463,6 +482,7 @@ Status ProcessRuntime::RemoveContainer(const std::string& id) {
   }
   std::error_code ec;
   fs::remove_all(dir, ec);
+  ForgetSpec(dir);
   if (ec) return Internal("removing " + dir + ": " + ec.message());
   return Status::Ok();
 }
@@ -525,6 +545,19 @@ Result<std::vector<ContainerStatus>> ProcessRuntime::ListContainers() {
   return out;
 }
 
+Result<std::vector<ContainerStatus>> ProcessRuntime::ListPodContainers(const std::string& pod_uid) {
+  std::vector<ContainerStatus> out;
+  for (const auto& id : ListDir(PodDir(pod_uid) + "/containers")) {
+    auto s = Inspect(ContainerDir(pod_uid, id));
+    if (s.ok()) out.push_back(std::move(s).value());
+  }
+  return out;
+}
+
+// GCC's -Wclobbered cannot tell that the vfork child below changes no local of this function
+// before execve or _exit.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wclobbered"
 Result<ExecResult> ProcessRuntime::ExecSync(const std::string& id, const std::vector<std::string>& argv,
                                             std::chrono::milliseconds timeout) {
   if (argv.empty()) return Invalid("exec: no command given");
@@ -551,10 +584,9 @@ Result<ExecResult> ProcessRuntime::ExecSync(const std::string& id, const std::ve
                 .ProcsFiles(spec.cgroup_path);
   }
   // The exec sees the container's volume mounts: join its mount namespace.
-  int ns_fd = -1;
-  if (geteuid() == 0 && !spec.mounts.empty() && state.mounts_skipped.empty()) {
-    ns_fd = open(("/proc/" + std::to_string(state.pid) + "/ns/mnt").c_str(), O_RDONLY | O_CLOEXEC);
-  }
+  const int ns_fd = geteuid() == 0 && !spec.mounts.empty() && state.mounts_skipped.empty()
+                        ? open(("/proc/" + std::to_string(state.pid) + "/ns/mnt").c_str(), O_RDONLY | O_CLOEXEC)
+                        : -1;
   int out[2];
   if (pipe2(out, O_CLOEXEC) != 0) {
     if (ns_fd >= 0) close(ns_fd);
@@ -563,7 +595,7 @@ Result<ExecResult> ProcessRuntime::ExecSync(const std::string& id, const std::ve
   int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
   static const char kChdirFailed[] = "exec: chdir to the working directory failed\n";
   static const char kExecFailed[] = "exec: execve failed\n";
-  pid_t child = fork();
+  pid_t child = vfork();  // see StartContainer: only syscalls run in the child until execve
   if (child == 0) {
     setpgid(0, 0);
     ResetSignalsInChild();
@@ -657,5 +689,6 @@ Result<ExecResult> ProcessRuntime::ExecSync(const std::string& id, const std::ve
                                                 : -1;
   return result;
 }
+#pragma GCC diagnostic pop
 
 }  // namespace ck::kubelet

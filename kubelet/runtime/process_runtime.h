@@ -8,6 +8,8 @@
 // may block (StopContainer up to its grace period, ExecSync up to its timeout).
 #pragma once
 
+#include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 
@@ -15,6 +17,7 @@
 #include "common/base/random.h"
 #include "kubelet/cm/cgroup_writer.h"
 #include "kubelet/runtime/container_runtime.h"
+#include "kubelet/shim/shim_state.h"
 
 namespace ck::kubelet {
 
@@ -42,6 +45,7 @@ class ProcessRuntime final : public ContainerRuntime {
   Status StopContainer(const std::string& id, std::chrono::seconds grace) override;
   Status RemoveContainer(const std::string& id) override;
   Result<std::vector<ContainerStatus>> ListContainers() override;
+  Result<std::vector<ContainerStatus>> ListPodContainers(const std::string& pod_uid) override;
   Result<ExecResult> ExecSync(const std::string& id, const std::vector<std::string>& argv,
                               std::chrono::milliseconds timeout) override;
 
@@ -57,6 +61,9 @@ class ProcessRuntime final : public ContainerRuntime {
   // The container's directory, found by scanning the pods (ids are unique on the node).
   Result<std::string> FindContainer(const std::string& id) const;
   Result<ContainerStatus> Inspect(const std::string& dir);
+  // spec.json never changes after StartContainer wrote it: parsed once per container dir.
+  Result<std::shared_ptr<const shim::ContainerSpec>> CachedSpec(const std::string& dir);
+  void ForgetSpec(const std::string& dir);
   std::string NewContainerId();
 
   const std::string root_dir_;
@@ -67,6 +74,8 @@ class ProcessRuntime final : public ContainerRuntime {
   // Serializes the runtime's own writes to state.json (only made when the shim is gone) and the
   // pod directory's created-mountpoint list.
   std::mutex write_mu_;
+  std::mutex spec_mu_;
+  std::map<std::string, std::shared_ptr<const shim::ContainerSpec>> specs_;  // guarded by spec_mu_
 };
 
 }  // namespace ck::kubelet

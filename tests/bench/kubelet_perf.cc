@@ -155,6 +155,11 @@ void EnsureNamespace(client::ApiClient& api, const std::string& ns) {
   corev1::Namespace n;
   n.mutable_metadata()->set_name(ns);
   (void)api.Create(Res(corev1::Namespace::descriptor()), "", n);
+  // Pods are admitted once the ServiceAccount controller made the namespace's `default` account.
+  auto deadline = Steady::now() + 30s;
+  while (!api.Get(Res(corev1::ServiceAccount::descriptor()), ns, "default").ok() && Steady::now() < deadline) {
+    std::this_thread::sleep_for(20ms);
+  }
 }
 
 int Latency(client::ApiClient& api, const Flags& f) {
