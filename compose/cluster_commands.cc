@@ -212,7 +212,8 @@ int RunUp(UpOptions o, std::ostream& out, std::ostream& err) {
 
   pki::PkiOptions pki_options;
   pki_options.dir = d.dir;
-  pki_options.nodes = std::max(o.nodes, 1);
+  // The fake runtime's one kubelet uses the admin identity and node-1's serving certificate.
+  pki_options.nodes = o.runtime == "fake" ? 1 : std::max(o.nodes, 1);
   pki_options.service_cidr = o.service_cidr;
   pki_options.server = "https://127.0.0.1:" + std::to_string(o.apiserver_port);
   Result<pki::PkiReport> report = pki::WritePkiFiles(pki_options);

@@ -215,6 +215,9 @@ std::vector<ComponentSpec> BuildComponents(const UpOptions& o) {
               "--node-ip=" + pki::NodeIp(1),
               "--root-dir=" + d.NodeRoot(1),
               "--runtime=fake",
+              // It plays N kubelets, each of which would have upstream's 50 QPS of its own.
+              "--kube-api-qps=5000",
+              "--kube-api-burst=5000",
               profile,
               "--bind-address=" + pki::NodeIp(1),
               "--secure-port=" + std::to_string(o.kubelet_port),

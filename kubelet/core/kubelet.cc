@@ -327,16 +327,31 @@ void KubeletApp::Run() {
   // Register every node, retrying while the apiserver is not there yet (upstream retries forever
   // with a 7 s cap; we keep trying every 200 ms .. 5 s).
   Duration wait = std::chrono::milliseconds(200);
+  std::vector<NodeParts*> parts;
+  std::vector<std::string> names;
+  for (auto& [name, n] : nodes_) {
+    parts.push_back(n.get());
+    names.push_back(name);
+  }
   while (!stopping_) {
-    bool all = true;
-    for (auto& [name, n] : nodes_) {
-      if (n->agent->registered()) continue;
-      Status s = n->agent->Register();
-      if (!s.ok()) {
-        all = false;
-        CK_LOG_WARNING("Unable to register node with API server", "node", name, "err", s.message());
+    // Many simulated nodes register in parallel (each is its own kubelet upstream).
+    std::atomic<size_t> next{0};
+    std::atomic<bool> all_ok{true};
+    auto worker = [&] {
+      for (size_t i = next++; i < parts.size() && !stopping_; i = next++) {
+        if (parts[i]->agent->registered()) continue;
+        Status s = parts[i]->agent->Register();
+        if (!s.ok()) {
+          all_ok = false;
+          CK_LOG_WARNING("Unable to register node with API server", "node", names[i], "err", s.message());
+        }
       }
-    }
+    };
+    std::vector<std::thread> threads;
+    for (size_t t = 1; t < std::min<size_t>(8, parts.size()); ++t) threads.emplace_back(worker);
+    worker();
+    for (auto& t : threads) t.join();
+    const bool all = all_ok;
     if (all) break;
     Wakeup never;
     context_.clock().WaitUntil(never, context_.clock().Monotonic() + wait);
@@ -370,6 +385,8 @@ void KubeletApp::Heartbeats() {
   const Duration renew = context_.profile().node_lease_renew_interval;
   const Duration report = ParseDurationOr(options_.node_status_report_frequency, std::chrono::minutes(5));
   MonoTime next_lease = context_.clock().Monotonic();
+  // Registration just reported every node's status.
+  for (auto& [name, n] : nodes_) n->next_report = next_lease + report;
   while (!stopping_) {
     MonoTime now = context_.clock().Monotonic();
     const bool lease_due = now >= next_lease;
