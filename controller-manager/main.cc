@@ -1,5 +1,7 @@
 // ck-controller-manager: the control loops of kube-controller-manager (README.md). Flags keep
 // kube-controller-manager's names; --secure-port (10257) serves /healthz and /metrics.
+#include <malloc.h>
+
 #include <cstdio>
 #include <memory>
 
@@ -7,6 +9,10 @@
 #include "controller-manager/controller_manager.h"
 
 int main(int argc, char** argv) {
+  // Informer objects are made on one thread and freed on others: with glibc's default of up to
+  // 8 heaps per core, freed pods stay scattered over many heaps. Two keep the footprint closer
+  // to the live data.
+  mallopt(M_ARENA_MAX, 2);
   ck::daemon::Daemon d("ck-controller-manager", 10257);
   ck::controller_manager::Options options;
   ck::controller_manager::RegisterFlags(d.flags(), &options);

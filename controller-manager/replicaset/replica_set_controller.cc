@@ -25,6 +25,11 @@ constexpr int kSlowStartInitialBatchSize = 1;
 constexpr int kStatusUpdateRetries = 1;
 // ReplicaSets by the uid of their controller (upstream controllerUIDIndex), to find siblings.
 constexpr char kControllerUidIndex[] = "replicaset-controller/controllerUID";
+// Pods by their controller's uid, and orphans by "orphan/<namespace>": a sync reads its own pods
+// and the orphans it may adopt instead of every pod of the namespace (what Claim looks at is the
+// same: pods of other controllers are never claimed).
+constexpr char kPodsByControllerIndex[] = "replicaset-controller/podsByController";
+constexpr char kOrphanPrefix[] = "orphan/";
 
 const client::ResourceInfo& ReplicaSetsResource() {
   static const client::ResourceInfo& r =
@@ -156,6 +161,12 @@ ReplicaSetController::ReplicaSetController(ControllerContext& context, int burst
                                                  return ref == nullptr ? std::vector<std::string>{}
                                                                        : std::vector<std::string>{ref->uid()};
                                                }}});
+  (void)pods_.Informer().AddIndexers({{kPodsByControllerIndex, [](const google::protobuf::Message& object) {
+                                         const metav1::ObjectMeta& meta = MetaOf(object);
+                                         const metav1::OwnerReference* ref = GetControllerOf(meta);
+                                         return std::vector<std::string>{
+                                             ref == nullptr ? kOrphanPrefix + meta.namespace_() : ref->uid()};
+                                       }}});
   Handle(replica_sets_, client::TypedEventHandler<appsv1::ReplicaSet>{
       .on_add = [this](const RsPtr& rs, bool) { Enqueue(api::ObjectKey(rs->metadata())); },
       .on_update =
@@ -313,16 +324,22 @@ Status ReplicaSetController::Sync(const std::string& key) {
     return Status::Ok();  // fixed only by an update of the ReplicaSet, which enqueues it
   }
 
-  // Every active pod of the namespace, to see also pods that still name this ReplicaSet as
-  // controller but no longer match its selector. Shared cache objects: never modified here.
-  Result<std::vector<client::ObjectPtr>> listed =
-      pods_.Informer().GetIndexer().ByIndex(client::kNamespaceIndex, ns);
+  // The active pods that name this ReplicaSet as controller (also those that no longer match its
+  // selector) and the namespace's orphans. Shared cache objects: never modified here.
+  const client::Indexer& index = pods_.Informer().GetIndexer();
+  Result<std::vector<client::ObjectPtr>> owned = index.ByIndex(kPodsByControllerIndex, rs->metadata().uid());
+  Result<std::vector<client::ObjectPtr>> orphans = index.ByIndex(kPodsByControllerIndex, kOrphanPrefix + ns);
   std::vector<client::ObjectPtr> candidates;
-  if (listed.ok()) {
-    candidates = std::move(*listed);
+  if (owned.ok() && orphans.ok()) {
+    candidates = std::move(*owned);
+    for (auto& pod : *orphans) {
+      if (MetaOf(*pod).namespace_() == ns) candidates.push_back(std::move(pod));
+    }
   } else {
     for (auto& pod : pods_.Lister().Namespace(ns).List()) candidates.push_back(std::move(pod));
   }
+  // A pod owned by this uid in another namespace cannot be ours.
+  std::erase_if(candidates, [&](const client::ObjectPtr& o) { return MetaOf(*o).namespace_() != ns; });
   std::erase_if(candidates, [](const client::ObjectPtr& o) {
     return !IsPodActive(static_cast<const corev1::Pod&>(*o));
   });

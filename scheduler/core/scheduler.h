@@ -48,7 +48,9 @@ struct SchedulerDeps {
 
 struct SchedulerOptions {
   int binding_threads = 64;
-  size_t explain_capacity = 1000;
+  // Recent decisions kept for /debug/explain; one record at 1,000 nodes holds every feasible
+  // node's scores (~60 KB), so 200 keep it near 12 MB.
+  size_t explain_capacity = 200;
   Duration assumed_pod_ttl = std::chrono::minutes(15);
 };
 
