@@ -293,7 +293,7 @@ Status KubeletApp::Start() {
   auto route = [this](const std::shared_ptr<const corev1::Pod>& pod) {
     if (NodeParts* n = NodeFor(pod->spec().nodename())) n->pods->UpdatePod(pod);
   };
-  pods.AddEventHandler(client::TypedEventHandler<corev1::Pod>{
+  pod_handler_ = pods.AddEventHandler(client::TypedEventHandler<corev1::Pod>{
       .on_add = [route](const auto& pod, bool) { route(pod); },
       .on_update = [route](const auto&, const auto& pod) { route(pod); },
       .on_delete =
@@ -353,8 +353,7 @@ void KubeletApp::Run() {
     for (auto& t : threads) t.join();
     const bool all = all_ok;
     if (all) break;
-    Wakeup never;
-    context_.clock().WaitUntil(never, context_.clock().Monotonic() + wait);
+    context_.clock().WaitUntil(heartbeat_wakeup_stop_, context_.clock().Monotonic() + wait);
     wait = std::min<Duration>(wait * 2, std::chrono::seconds(5));
   }
   if (stopping_) return;
@@ -375,6 +374,12 @@ void KubeletApp::Run() {
     if (!stopping_) context_.RequestShutdown(Status(Code::kUnavailable, "timed out waiting for the kubelet's caches to sync"));
     return;
   }
+  // The store has synced; the handler may still be delivering the initial list. Until it has,
+  // a running container whose pod was not delivered yet would look like an orphan.
+  while (!stopping_ && !pod_handler_.HasSynced()) {
+    context_.clock().WaitUntil(heartbeat_wakeup_stop_, context_.clock().Monotonic() + std::chrono::milliseconds(10));
+  }
+  if (stopping_) return;
   synced_ = true;
   for (auto& [name, n] : nodes_) n->pods->SetReadyToRunPods(true);
   CK_LOG_INFO("Kubelet caches synced; pods are being synced", "nodes", nodes_.size());
@@ -421,12 +426,16 @@ void KubeletApp::TickLoop() {
 void KubeletApp::Stop() {
   if (stopping_.exchange(true)) return;
   heartbeat_wakeup_.Notify();
+  heartbeat_wakeup_stop_.Notify();
   tick_wakeup_.Notify();
   if (tick_thread_.joinable()) tick_thread_.join();
+  informers_->Shutdown();  // ends a WaitForCacheSync in Run()
   if (run_thread_.joinable()) run_thread_.join();
   if (heartbeat_thread_.joinable()) heartbeat_thread_.join();
-  informers_->Shutdown();
-  for (auto& [name, n] : nodes_) n->pods->Stop();
+  for (auto& [name, n] : nodes_) {
+    n->pods->Stop();
+    n->probes.reset();  // its threads call into pods and events: gone before they are
+  }
   if (broadcaster_) broadcaster_->Shutdown();
 }
 

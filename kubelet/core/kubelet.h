@@ -80,9 +80,11 @@ class KubeletApp {
   std::unique_ptr<cm::CgroupWriter> cgroups_;  // process mode: resource limits
   std::unique_ptr<ThreadPool> shared_pool_;     // --fake-nodes: one pool for every node's pod workers
   std::map<std::string, std::unique_ptr<NodeParts>> nodes_;  // fixed after BuildNodes
+  client::HandlerRegistration pod_handler_;  // its HasSynced: every listed pod was delivered
   std::atomic<bool> stopping_{false};
   std::atomic<bool> synced_{false};
   Wakeup heartbeat_wakeup_;
+  Wakeup heartbeat_wakeup_stop_;  // the start-up thread's waits; notified by Stop()
   std::thread run_thread_;
   std::thread heartbeat_thread_;
   std::thread tick_thread_;

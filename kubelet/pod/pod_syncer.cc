@@ -103,8 +103,17 @@ std::vector<ContainerStatus> PodSyncer::ContainersOf(const std::string& uid) {
 }
 
 PodSyncer::PodState PodSyncer::StateOf(const std::string& uid) {
+  {
+    std::lock_guard lock(mu_);
+    auto it = pods_.find(uid);
+    if (it != pods_.end()) return it->second;
+  }
+  // First sight of the pod in this process (also after a kubelet restart): the network plugin
+  // remembers the addresses it handed out.
+  PodState fresh;
+  if (deps_.network != nullptr) fresh.ips = deps_.network->GetPodNetworkStatus(uid).ips;
   std::lock_guard lock(mu_);
-  return pods_[uid];
+  return pods_.emplace(uid, std::move(fresh)).first->second;
 }
 
 void PodSyncer::SaveState(const std::string& uid, const PodState& state) {
@@ -180,8 +189,17 @@ SyncResult PodSyncer::SyncPod(const corev1::Pod& pod) {
   const Duration retry = deps_.backoff->initial();
 
   if (api::IsPodTerminal(pod)) {
-    // Finished pods keep their last status; nothing restarts.
+    // Finished pods keep their last status (podIP included); nothing restarts, and the address
+    // goes back to the plugin as upstream tears down a finished pod's sandbox.
     state.waiting.clear();
+    if (!state.network_released && deps_.network != nullptr) {
+      bool running = false;
+      for (const ContainerStatus& c : ContainersOf(uid)) running = running || Alive(c);
+      if (!running) {
+        Status down = deps_.network->TearDownPod({uid, pod.metadata().name(), pod.metadata().namespace_()});
+        if (down.ok()) state.network_released = true;
+      }
+    }
     SaveState(uid, state);
     result.status = GeneratePodStatus(pod, StatusInput(pod, state, false), deps_.clock->Now());
     return result;
@@ -405,6 +423,10 @@ SyncResult PodSyncer::TerminatePod(const corev1::Pod& pod, seconds grace) {
 
 void PodSyncer::CleanupPod(const std::string& uid) {
   if (deps_.probes != nullptr) deps_.probes->RemovePod(uid);
+  if (deps_.network != nullptr) {
+    Status down = deps_.network->TearDownPod({uid, "", ""});  // idempotent: the address is free
+    if (!down.ok()) CK_LOG_WARNING("TearDownPod failed", "pod", uid, "err", down.ToString());
+  }
   if (deps_.volumes != nullptr) {
     Status down = deps_.volumes->TearDownPod(uid);
     if (!down.ok()) CK_LOG_WARNING("volume TearDownPod failed", "pod", uid, "err", down.ToString());

@@ -80,6 +80,7 @@ class PodSyncer {
   struct PodState {
     bool sandbox_ready = false;
     bool probes_added = false;
+    bool network_released = false;  // a finished pod's address went back to the plugin
     std::vector<std::string> ips;
     std::map<std::string, ContainerWaiting> waiting;  // from the last sync
   };
