@@ -173,12 +173,16 @@ Status Supervisor::StartCluster() {
       }
       std::vector<std::pair<Proc*, int>> exits;
       ReapChildren(&exits);
+      // Every reaped daemon forgets its PID first: StopAll must never signal a PID already reaped.
       for (auto& [p, status] : exits) {
         p->pid = 0;
         p->state = State::kExited;
         p->last_exit = DescribeExit(status);
         std::remove(layout_.PidFile(p->spec.name).c_str());
         WriteRecordOf(*p);
+      }
+      if (!exits.empty()) {
+        Proc* p = exits.front().first;
         return fail(*p, p->last_exit + (p->ready_reported ? " while the cluster was starting" : " before it was ready"));
       }
       std::map<std::string, bool> nodes;
