@@ -257,6 +257,12 @@ Result<ContainerStatus> ProcessRuntime::Inspect(const std::string& dir) {
     st.exit_code = 128;
     st.reason = "ContainerCannotRun";
     st.message = "ck-shim exited before starting the container";
+  } else if (st.phase == Phase::kCreated && st.shim_pid == 0 && clock_.Now() - spec.created_at > kShimStartTimeout) {
+    // The kubelet died between writing the spec and starting the shim: nothing will ever run it.
+    st.phase = Phase::kExited;
+    st.exit_code = 128;
+    st.reason = "ContainerCannotRun";
+    st.message = "ck-shim was never started for this container";
   }
   switch (st.phase) {
     case Phase::kCreated: s.state = ContainerState::kCreated; break;
