@@ -194,6 +194,9 @@ std::vector<ComponentSpec> BuildComponents(const UpOptions& o) {
                 "--secure-port=" + std::to_string(o.scheduler_port),
                 "--tls-cert-file=" + d.File("scheduler-serving.crt"),
                 "--tls-private-key-file=" + d.File("scheduler-serving.key"),
+                // Each binding is one request: upstream's 50 QPS caps scheduling at 50 pods/s.
+                "--kube-api-qps=500",
+                "--kube-api-burst=1000",
                 profile};
   specs.push_back(sched);
 
