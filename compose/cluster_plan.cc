@@ -200,57 +200,44 @@ std::vector<ComponentSpec> BuildComponents(const UpOptions& o) {
                 profile};
   specs.push_back(sched);
 
-  if (o.runtime == "fake" && o.nodes > 0) {
-    // One process plays every node (--fake-nodes): node-1 .. node-N, with the admin identity
-    // (one node's certificate may write only its own Node under the Node authorizer).
+  // Node i's kubelet: its IP, root dir, serving certificate and Node readiness.
+  auto kubelet = [&](int i, std::string name, std::string kubeconfig, std::vector<std::string> identity,
+                     std::vector<std::string> extra) {
+    const std::string node = pki::NodeName(i);
+    const std::string ip = pki::NodeIp(i);
     ComponentSpec k;
-    k.name = "kubelet-fake";
-    k.binary = "ck-kubelet";
-    k.readiness = Readiness::kNodeReady;
-    k.node_name = pki::NodeName(1);
-    k.node_count = o.nodes;
-    k.host = pki::NodeIp(1);
-    k.port = o.kubelet_port;
-    k.start_group = 2;
-    k.args = {"--kubeconfig=" + d.File("admin.kubeconfig"),
-              "--hostname-override=node",
-              "--fake-nodes=" + std::to_string(o.nodes),
-              "--node-ip=" + pki::NodeIp(1),
-              "--root-dir=" + d.NodeRoot(1),
-              "--runtime=fake",
-              // It plays N kubelets, each of which would have upstream's 50 QPS of its own.
-              "--kube-api-qps=5000",
-              "--kube-api-burst=5000",
-              profile,
-              "--bind-address=" + pki::NodeIp(1),
-              "--secure-port=" + std::to_string(o.kubelet_port),
-              "--tls-cert-file=" + d.File("kubelet-node-1.crt"),
-              "--tls-private-key-file=" + d.File("kubelet-node-1.key")};
-    specs.push_back(k);
-  }
-  for (int i = 1; i <= (o.runtime == "fake" ? 0 : o.nodes); ++i) {
-    std::string node = pki::NodeName(i);
-    std::string ip = pki::NodeIp(i);
-    ComponentSpec k;
-    k.name = "kubelet-" + node;
+    k.name = std::move(name);
     k.binary = "ck-kubelet";
     k.readiness = Readiness::kNodeReady;
     k.node_name = node;
     k.host = ip;
     k.port = o.kubelet_port;
     k.start_group = 2;
-    k.args = {"--kubeconfig=" + d.File("kubelet-" + node + ".kubeconfig"),
-              "--hostname-override=" + node,
-              "--node-ip=" + ip,
-              "--root-dir=" + d.NodeRoot(i),
-              "--runtime=" + o.runtime,
-              profile,
-              "--node-labels=topology.kubernetes.io/zone=" + ZoneOf(i),
-              "--bind-address=" + ip,
-              "--secure-port=" + std::to_string(o.kubelet_port),
-              "--tls-cert-file=" + d.File("kubelet-" + node + ".crt"),
-              "--tls-private-key-file=" + d.File("kubelet-" + node + ".key")};
+    k.args = {"--kubeconfig=" + kubeconfig};
+    k.args.insert(k.args.end(), identity.begin(), identity.end());
+    k.args.insert(k.args.end(), {"--node-ip=" + ip, "--root-dir=" + d.NodeRoot(i), "--runtime=" + o.runtime, profile});
+    k.args.insert(k.args.end(), extra.begin(), extra.end());
+    k.args.insert(k.args.end(), {"--bind-address=" + ip, "--secure-port=" + std::to_string(o.kubelet_port),
+                                 "--tls-cert-file=" + d.File("kubelet-" + node + ".crt"),
+                                 "--tls-private-key-file=" + d.File("kubelet-" + node + ".key")});
+    return k;
+  };
+  if (o.runtime == "fake" && o.nodes > 0) {
+    // One process plays every node (--fake-nodes): node-1 .. node-N, with the admin identity
+    // (one node's certificate may write only its own Node under the Node authorizer).
+    // It plays N kubelets, each with upstream's 50 QPS of its own.
+    ComponentSpec k = kubelet(1, "kubelet-fake", d.File("admin.kubeconfig"),
+                              {"--hostname-override=node", "--fake-nodes=" + std::to_string(o.nodes)},
+                              {"--kube-api-qps=5000", "--kube-api-burst=5000"});
+    k.node_count = o.nodes;
     specs.push_back(k);
+  } else if (o.runtime != "fake") {
+    for (int i = 1; i <= o.nodes; ++i) {
+      const std::string node = pki::NodeName(i);
+      specs.push_back(kubelet(i, "kubelet-" + node, d.File("kubelet-" + node + ".kubeconfig"),
+                              {"--hostname-override=" + node},
+                              {"--node-labels=topology.kubernetes.io/zone=" + ZoneOf(i)}));
+    }
   }
   for (ComponentSpec& s : specs) s.log_file = d.Log(s.name);
   return specs;

@@ -57,27 +57,6 @@ bool ValidName(const std::string& s) {
   return !s.empty() && s != "." && s != ".." && s.find('/') == std::string::npos;
 }
 
-void ResetSignalsInChild() {
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, nullptr);
-  struct sigaction dfl;
-  std::memset(&dfl, 0, sizeof dfl);
-  dfl.sa_handler = SIG_DFL;
-  for (int sig : {SIGPIPE, SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGQUIT, SIGUSR1, SIGUSR2}) sigaction(sig, &dfl, nullptr);
-}
-
-size_t FormatPid(char* buf, long v) {
-  char tmp[24];
-  size_t n = 0;
-  do {
-    tmp[n++] = static_cast<char>('0' + v % 10);
-    v /= 10;
-  } while (v > 0);
-  for (size_t i = 0; i < n; ++i) buf[i] = tmp[n - 1 - i];
-  return n;
-}
-
 int PidfdOpen(pid_t pid) { return static_cast<int>(syscall(SYS_pidfd_open, pid, 0)); }
 
 // Waits until the process `pid` (started at `ticks`) is gone or `deadline` passes; true when gone.
@@ -378,7 +357,7 @@ Result<std::string> ProcessRuntime::StartContainer(const PodSandboxConfig& pod, 
   pid_t first = vfork();
   if (first == 0) {
     setsid();
-    ResetSignalsInChild();
+    shim::ResetSignalsForExec();
     dup2(null_fd, 0);
     dup2(log_fd, 1);
     dup2(log_fd, 2);
@@ -604,7 +583,7 @@ Result<ExecResult> ProcessRuntime::ExecSync(const std::string& id, const std::ve
   pid_t child = vfork();  // see StartContainer: only syscalls run in the child until execve
   if (child == 0) {
     setpgid(0, 0);
-    ResetSignalsInChild();
+    shim::ResetSignalsForExec();
     if (ns_fd >= 0) setns(ns_fd, CLONE_NEWNS);
     dup2(null_fd, 0);
     dup2(out[1], 1);
@@ -615,7 +594,7 @@ Result<ExecResult> ProcessRuntime::ExecSync(const std::string& id, const std::ve
       _exit(126);
     }
     char pidbuf[24];
-    size_t pidlen = FormatPid(pidbuf, getpid());
+    size_t pidlen = shim::FormatPid(pidbuf, getpid());
     for (const auto& file : procs) {
       int fd = open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
       if (fd >= 0) {

@@ -36,29 +36,6 @@ void WriteAll(int fd, const std::string& s) {
   }
 }
 
-// Signals a kubelet may have blocked or ignored must not leak into the container.
-void ResetSignals() {
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, nullptr);
-  struct sigaction dfl;
-  std::memset(&dfl, 0, sizeof dfl);
-  dfl.sa_handler = SIG_DFL;
-  for (int sig : {SIGPIPE, SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGQUIT, SIGUSR1, SIGUSR2}) sigaction(sig, &dfl, nullptr);
-}
-
-// Writes `v` in decimal without allocating (used between fork and exec).
-size_t FormatPid(char* buf, long v) {
-  char tmp[24];
-  size_t n = 0;
-  do {
-    tmp[n++] = static_cast<char>('0' + v % 10);
-    v /= 10;
-  } while (v > 0);
-  for (size_t i = 0; i < n; ++i) buf[i] = tmp[n - 1 - i];
-  return n;
-}
-
 // Creates the missing parts of `target` (a directory, or an empty file when the source is a
 // file) and records every path it created, parents first.
 Status EnsureMountpoint(const std::string& target, bool is_file, std::vector<std::string>* created) {
@@ -201,7 +178,7 @@ Result<pid_t> Shim::StartContainer(const std::string& executable, int out_fd, in
       _exit(127);
     };
     setpgid(0, 0);  // its own process group: StopContainer signals the whole group
-    ResetSignals();
+    ResetSignalsForExec();
     dup2(devnull, 0);
     dup2(out_fd, 1);
     dup2(err_fd, 2);

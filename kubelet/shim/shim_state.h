@@ -135,4 +135,11 @@ Result<std::string> ResolveExecutable(const std::string& argv0,
                                       const std::vector<std::pair<std::string, std::string>>& env,
                                       const std::string& working_dir);
 
+// For a child between fork/vfork and exec (only system calls): unblocks every signal and sets the
+// handled ones back to their defaults, so nothing a kubelet blocked or ignored leaks into a shim,
+// a container or an exec.
+void ResetSignalsForExec();
+// Writes `v` in decimal into `buf` (room for 20 digits) without allocating; returns the length.
+size_t FormatPid(char* buf, long v);
+
 }  // namespace ck::kubelet::shim
