@@ -39,16 +39,6 @@ std::string LabelOf(const metav1::ObjectMeta& meta, const std::string& key) {
   return it == meta.labels().end() ? std::string() : it->second;
 }
 
-bool SameLabels(const google::protobuf::Map<std::string, std::string>& a,
-                const google::protobuf::Map<std::string, std::string>& b) {
-  if (a.size() != b.size()) return false;
-  for (const auto& [k, v] : a) {
-    auto it = b.find(k);
-    if (it == b.end() || it->second != v) return false;
-  }
-  return true;
-}
-
 template <typename T>
 bool SameRepeated(const google::protobuf::RepeatedPtrField<T>& a, const google::protobuf::RepeatedPtrField<T>& b) {
   if (a.size() != b.size()) return false;
@@ -56,11 +46,6 @@ bool SameRepeated(const google::protobuf::RepeatedPtrField<T>& a, const google::
     if (!MessageDifferencer::Equals(a.Get(i), b.Get(i))) return false;
   }
   return true;
-}
-
-bool SameControllerRef(const metav1::OwnerReference* a, const metav1::OwnerReference* b) {
-  if (a == nullptr || b == nullptr) return a == b;
-  return MessageDifferencer::Equals(*a, *b);
 }
 
 // A namespace being deleted refuses creates; upstream drops those errors (NamespaceTerminatingCause).

@@ -5,6 +5,7 @@
 #include "common/api/label_selector.h"
 #include "common/api/object.h"
 #include "common/base/log.h"
+#include "controller-manager/util/controller_ref.h"
 #include "controller-manager/util/intstr.h"
 #include "controller-manager/util/pod_util.h"
 
@@ -40,17 +41,6 @@ void SetCondition(policyv1::PodDisruptionBudgetStatus* st, bool allowed, const s
   }
   st->clear_conditions();
   *st->add_conditions() = c;
-}
-
-// Compared in place: this runs on every pod update.
-bool SameLabels(const google::protobuf::Map<std::string, std::string>& a,
-                const google::protobuf::Map<std::string, std::string>& b) {
-  if (a.size() != b.size()) return false;
-  for (const auto& [k, v] : a) {
-    auto it = b.find(k);
-    if (it == b.end() || it->second != v) return false;
-  }
-  return true;
 }
 
 }  // namespace

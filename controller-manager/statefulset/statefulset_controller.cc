@@ -22,21 +22,6 @@ const client::ResourceInfo& Resource(const google::protobuf::Descriptor* d) {
   return client::SharedInformerFactory::ResourceOfMessage(d->full_name());
 }
 
-bool SameLabels(const google::protobuf::Map<std::string, std::string>& a,
-                const google::protobuf::Map<std::string, std::string>& b) {
-  if (a.size() != b.size()) return false;
-  for (const auto& [k, v] : a) {
-    auto it = b.find(k);
-    if (it == b.end() || it->second != v) return false;
-  }
-  return true;
-}
-
-bool SameRef(const metav1::OwnerReference* a, const metav1::OwnerReference* b) {
-  if (a == nullptr || b == nullptr) return a == b;
-  return google::protobuf::util::MessageDifferencer::Equals(*a, *b);
-}
-
 Result<api::LabelSelector> SelectorOf(const appsv1::StatefulSet& set) {
   return api::LabelSelector::FromProto(set.spec().has_selector() ? &set.spec().selector() : nullptr);
 }
@@ -126,7 +111,7 @@ void StatefulSetController::OnPodUpdate(const PodPtr& old_pod, const PodPtr& cur
   const bool labels_changed = !SameLabels(old_pod->metadata().labels(), cur_pod->metadata().labels());
   const metav1::OwnerReference* cur_ref = GetControllerOf(cur_pod->metadata());
   const metav1::OwnerReference* old_ref = GetControllerOf(old_pod->metadata());
-  const bool ref_changed = !SameRef(cur_ref, old_ref);
+  const bool ref_changed = !SameControllerRef(cur_ref, old_ref);
   if (ref_changed && old_ref != nullptr) {
     if (SetPtr set = ResolveControllerRef(old_pod->metadata().namespace_(), *old_ref)) EnqueueSet(*set);
   }

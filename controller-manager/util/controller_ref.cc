@@ -1,11 +1,28 @@
 #include "controller-manager/util/controller_ref.h"
 
+#include <google/protobuf/util/message_differencer.h>
+
 #include "common/base/log.h"
 #include "common/base/strings.h"
 #include "common/client/cache/informer_factory.h"
 #include "common/client/cache/meta.h"
 
 namespace ck::controller_manager {
+
+bool SameControllerRef(const metav1::OwnerReference* a, const metav1::OwnerReference* b) {
+  if (a == nullptr || b == nullptr) return a == b;
+  return google::protobuf::util::MessageDifferencer::Equals(*a, *b);
+}
+
+bool SameLabels(const google::protobuf::Map<std::string, std::string>& a,
+                const google::protobuf::Map<std::string, std::string>& b) {
+  if (a.size() != b.size()) return false;
+  for (const auto& [k, v] : a) {
+    auto it = b.find(k);
+    if (it == b.end() || it->second != v) return false;
+  }
+  return true;
+}
 
 metav1::OwnerReference NewControllerRef(const google::protobuf::Message& owner) {
   const client::ResourceInfo& r = client::SharedInformerFactory::ResourceOfMessage(owner.GetDescriptor()->full_name());

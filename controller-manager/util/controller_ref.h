@@ -30,6 +30,13 @@ using api::GetControllerOf;
 using api::IsControlledBy;
 using api::MetaOf;
 
+// Whether two controller references (either may be nullptr) are the same, field by field; event
+// handlers use it to see that a pod changed hands.
+bool SameControllerRef(const metav1::OwnerReference* a, const metav1::OwnerReference* b);
+// Whether two label maps are equal, compared in place (it runs on every pod update).
+bool SameLabels(const google::protobuf::Map<std::string, std::string>& a,
+                const google::protobuf::Map<std::string, std::string>& b);
+
 // The ownerReference naming `owner` as controller: apiVersion/kind from the resource table,
 // name, uid, controller=true, blockOwnerDeletion=true (upstream NewControllerRef).
 metav1::OwnerReference NewControllerRef(const google::protobuf::Message& owner);

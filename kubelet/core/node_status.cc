@@ -1,6 +1,7 @@
 // Node registration and status (node_status.h).
 #include "kubelet/core/node_status.h"
 
+#include <google/protobuf/util/message_differencer.h>
 #include <sys/statvfs.h>
 #include <sys/utsname.h>
 
@@ -240,26 +241,7 @@ bool NodeStatusChanged(const corev1::NodeStatus& current, const corev1::NodeStat
       c.clear_lasttransitiontime();
     }
   }
-  std::string x, y;
-  a.SerializeToString(&x);
-  b.SerializeToString(&y);
-  if (x == y) return false;
-  // Map order is not canonical in serialized protobuf: compare again field by field.
-  if (a.conditions_size() != b.conditions_size() || a.addresses_size() != b.addresses_size()) return true;
-  for (int i = 0; i < a.conditions_size(); ++i) {
-    if (a.conditions(i).SerializeAsString() != b.conditions(i).SerializeAsString()) return true;
-  }
-  for (const auto& [k, v] : b.capacity()) {
-    auto it = a.capacity().find(k);
-    if (it == a.capacity().end() || it->second.string() != v.string()) return true;
-  }
-  for (const auto& [k, v] : b.allocatable()) {
-    auto it = a.allocatable().find(k);
-    if (it == a.allocatable().end() || it->second.string() != v.string()) return true;
-  }
-  return a.nodeinfo().SerializeAsString() != b.nodeinfo().SerializeAsString() ||
-         a.daemonendpoints().SerializeAsString() != b.daemonendpoints().SerializeAsString() ||
-         a.addresses(0).address() != b.addresses(0).address();
+  return !google::protobuf::util::MessageDifferencer::Equals(a, b);
 }
 
 }  // namespace ck::kubelet
