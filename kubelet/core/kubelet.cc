@@ -38,6 +38,16 @@ std::string ExecutableDir() {
   return ec ? std::string(".") : self.parent_path().string();
 }
 
+// A GET of one object of kind T by namespace and name (the ConfigMaps and Secrets pods use; the
+// Node authorizer allows a kubelet only those of its own pods, so there is no informer to ask).
+template <typename T>
+std::function<Result<T>(const std::string&, const std::string&)> GetterOf(client::ApiClient* api) {
+  return [api](const std::string& ns, const std::string& name) -> Result<T> {
+    CK_ASSIGN_OR_RETURN(client::ObjectPtr o, api->Get(Res(T::descriptor()), ns, name));
+    return *client::As<T>(o);
+  };
+}
+
 Duration ParseDurationOr(const std::string& text, Duration fallback) {
   auto parsed = api::ParseGoDuration(text);
   return parsed.ok() ? Duration(*parsed) : fallback;
@@ -210,14 +220,8 @@ Status KubeletApp::BuildNodes() {
       vd.root_dir = node_root;
       vd.clock = &context_.clock();
       client::ApiClient* api = api_.get();
-      vd.config_map = [api](const std::string& ns, const std::string& n) -> Result<corev1::ConfigMap> {
-        CK_ASSIGN_OR_RETURN(client::ObjectPtr o, api->Get(Res(corev1::ConfigMap::descriptor()), ns, n));
-        return *client::As<corev1::ConfigMap>(o);
-      };
-      vd.secret = [api](const std::string& ns, const std::string& n) -> Result<corev1::Secret> {
-        CK_ASSIGN_OR_RETURN(client::ObjectPtr o, api->Get(Res(corev1::Secret::descriptor()), ns, n));
-        return *client::As<corev1::Secret>(o);
-      };
+      vd.config_map = GetterOf<corev1::ConfigMap>(api);
+      vd.secret = GetterOf<corev1::Secret>(api);
       vd.request_token = [api](const std::string& ns, const std::string& sa,
                                const authnv1::TokenRequest& request) -> Result<authnv1::TokenRequest> {
         CK_ASSIGN_OR_RETURN(client::ObjectPtr o, api->CreateSubresource(Res(corev1::ServiceAccount::descriptor()), ns,
@@ -253,14 +257,8 @@ Status KubeletApp::BuildNodes() {
       c.node_allocatable_cpu = config.cpu;
       c.node_allocatable_memory = config.memory;
       c.node_allocatable_ephemeral_storage = config.ephemeral_storage;
-      c.config_map = [api](const std::string& ns, const std::string& n) -> Result<corev1::ConfigMap> {
-        CK_ASSIGN_OR_RETURN(client::ObjectPtr o, api->Get(Res(corev1::ConfigMap::descriptor()), ns, n));
-        return *client::As<corev1::ConfigMap>(o);
-      };
-      c.secret = [api](const std::string& ns, const std::string& n) -> Result<corev1::Secret> {
-        CK_ASSIGN_OR_RETURN(client::ObjectPtr o, api->Get(Res(corev1::Secret::descriptor()), ns, n));
-        return *client::As<corev1::Secret>(o);
-      };
+      c.config_map = GetterOf<corev1::ConfigMap>(api);
+      c.secret = GetterOf<corev1::Secret>(api);
       c.services = [informers](const std::string& ns) {
         std::vector<corev1::Service> out;
         auto lister = informers->ForKind<corev1::Service>().Lister();
