@@ -12,6 +12,7 @@
 #include "common/api/time_format.h"
 #include "common/base/strings.h"
 #include "common/daemon/daemon.h"
+#include "common/net/tls.h"
 #include "store/rocksdb_store.h"
 
 int main(int argc, char** argv) {
@@ -76,6 +77,13 @@ int main(int argc, char** argv) {
   f.add_option("--default-watch-cache-size", options.watch_cache_size,
                "Events the watch cache keeps so that watches can resume from an older resourceVersion.")
       ->check(CLI::Range(size_t{1}, size_t{10'000'000}));
+  std::string kubelet_cert, kubelet_key, kubelet_ca, kubelet_address_types;
+  f.add_option("--kubelet-client-certificate", kubelet_cert, "Path to a client cert file for TLS (to the kubelets).");
+  f.add_option("--kubelet-client-key", kubelet_key, "Path to a client key file for TLS (to the kubelets).");
+  f.add_option("--kubelet-certificate-authority", kubelet_ca, "Path to a cert file for the certificate authority (of the kubelets' serving certificates).");
+  f.add_option("--kubelet-preferred-address-types", kubelet_address_types,
+               "List of the preferred NodeAddressTypes to use for kubelet connections (default "
+               "Hostname,InternalDNS,InternalIP,ExternalDNS,ExternalIP).");
   f.add_option("--io-threads", io_threads, "I/O threads of the HTTPS server.")->check(CLI::Range(1, 16));
   if (auto rc = d.ParseFlags(argc, argv)) return *rc;
   ck::RealRandom random;
@@ -104,10 +112,39 @@ int main(int argc, char** argv) {
       }
     }
     if (toleration_seconds >= 0) sf.default_toleration_seconds = toleration_seconds;
+    if (!kubelet_address_types.empty()) options.kubelet_preferred_address_types = list(kubelet_address_types);
+    ck::Status kubelet = ck::Status::Ok();
+    if (kubelet_cert.empty() != kubelet_key.empty()) {
+      kubelet = ck::BadRequest("--kubelet-client-certificate and --kubelet-client-key go together");
+    } else if (!kubelet_cert.empty()) {
+      ck::net::TlsClientConfig tc;
+      auto read = [&](const std::string& path, std::string* out) {
+        if (!kubelet.ok() || path.empty()) return;
+        ck::Result<std::string> r = ck::net::ReadFile(path);
+        if (r.ok()) {
+          *out = std::move(*r);
+        } else {
+          kubelet = r.status();
+        }
+      };
+      read(kubelet_cert, &tc.cert_pem);
+      read(kubelet_key, &tc.key_pem);
+      read(kubelet_ca, &tc.ca_pem);
+      // Without --kubelet-certificate-authority upstream does not verify the kubelet.
+      tc.insecure_skip_verify = kubelet_ca.empty();
+      if (kubelet.ok()) {
+        ck::Result<std::shared_ptr<ck::net::ClientTlsContext>> ctx = ck::net::MakeClientTlsContextHandle(tc);
+        if (ctx.ok()) {
+          options.kubelet_tls = *ctx;
+        } else {
+          kubelet = ck::BadRequest("--kubelet-client-certificate: " + ctx.status().message());
+        }
+      }
+    }
     ck::Result<std::unique_ptr<ck::apiserver::Security>> sec =
         ck::apiserver::Security::Create(sf, &ck::RealClock::Get(), &random);
     if (sec.ok()) security = std::move(*sec);
-    for (const ck::Status& s : {ac.status(), dur, sec.status()}) {
+    for (const ck::Status& s : {ac.status(), dur, sec.status(), kubelet}) {
       if (!s.ok()) {
         std::fprintf(stderr, "ck-apiserver: %s\n", s.message().c_str());
         return 2;

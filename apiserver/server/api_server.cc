@@ -1,5 +1,7 @@
 #include "apiserver/server/api_server.h"
 
+#include "apiserver/server/kubelet_proxy.h"
+
 #include <google/protobuf/descriptor.h>
 
 #include <algorithm>
@@ -434,6 +436,22 @@ void ApiServer::Handle(Call& c) {
     return Fail(c, Forbidden(ForbiddenMessage(attrs, reason)), c.info.is_resource_request ? &d : nullptr);
   }
 
+  // A WebSocket GET of exec, attach or portforward runs a command as surely as the POST does:
+  // it needs "create" as well (upstream's AuthorizePodWebsocketUpgradeCreatePermission).
+  if (!c.user.anonymous() && c.info.verb == "get" && c.info.resource == "pods" &&
+      (c.info.subresource == "exec" || c.info.subresource == "attach" || c.info.subresource == "portforward")) {
+    Attributes create = attrs;
+    create.verb = "create";
+    if (authz_->Authorize(create, &reason) != Decision::kAllow) {
+      c.authz_decision = "forbid";
+      c.authz_reason = reason;
+      ErrorDetails d;
+      d.name = c.info.name;
+      d.kind = c.info.resource;
+      return Fail(c, Forbidden(ForbiddenMessage(create, reason)), &d);
+    }
+  }
+
   c.mutating = IsMutating(c.info.verb);
   c.long_running = c.info.verb == "watch" || c.info.subresource == "log" || c.info.subresource == "exec" ||
                    c.info.subresource == "attach" || c.info.subresource == "portforward";
@@ -586,11 +604,15 @@ void ApiServer::HandleResource(Call& c) {
       if (i.verb == "update") return Update(c);
       if (i.verb == "patch") return Patch(c);
     }
-    // log, exec, attach, portforward, proxy: served through the kubelet's API.
+    if (r.resource == "pods" && (i.subresource == "log" || i.subresource == "exec" || i.subresource == "attach" ||
+                                 i.subresource == "portforward")) {
+      return ProxyToKubelet(c);
+    }
+    // proxy (pods, services, nodes): not served.
     ErrorDetails d;
     d.name = i.name;
     d.kind = r.resource;
-    return Fail(c, Unavailable("the " + i.subresource + " subresource needs the kubelet API, which this apiserver does not reach yet"), &d);
+    return Fail(c, Unavailable("the " + i.subresource + " subresource is not served by this apiserver"), &d);
   }
   if (!r.HasVerb(i.verb) && !(i.verb == "watch" && r.HasVerb("watch"))) {
     return Fail(c, Status(Code::kMethodNotAllowed, "the server does not allow this method on the requested resource"));
@@ -716,6 +738,53 @@ Status DecodeBody(const net::Request& req, const net::Query& q, std::string_view
 }
 
 }  // namespace
+
+void ApiServer::ProxyToKubelet(Call& c) {
+  const RequestInfo& i = c.info;
+  ErrorDetails d;
+  d.name = i.name;
+  d.kind = "pods";
+  if (!options_.kubelet_tls) {
+    return Fail(c, Unavailable("the " + i.subresource +
+                               " subresource needs the kubelet client credentials (--kubelet-client-certificate, "
+                               "--kubelet-client-key)"),
+                &d);
+  }
+  ErrorDetails pd;
+  Result<std::shared_ptr<const Message>> pod = registry_->Get(*c.resource, i.namespace_, i.name, &pd);
+  if (!pod.ok()) return Fail(c, pod.status(), &pd);
+  const auto& p = static_cast<const k8s::io::api::core::v1::Pod&>(**pod);
+  k8s::io::api::core::v1::Node empty_node;
+  const k8s::io::api::core::v1::Node* node = &empty_node;
+  std::shared_ptr<const Message> node_obj;
+  if (!p.spec().nodename().empty()) {
+    ErrorDetails nd;
+    Result<std::shared_ptr<const Message>> n = registry_->Get(*FindResource("", "v1", "nodes"), "", p.spec().nodename(), &nd);
+    if (!n.ok()) return Fail(c, n.status(), &nd);
+    node_obj = *n;
+    node = static_cast<const k8s::io::api::core::v1::Node*>(node_obj.get());
+  }
+  Result<KubeletRequest> kr = BuildKubeletRequest(i, c.req.method, c.query, c.req.headers, p, *node,
+                                                  options_.kubelet_preferred_address_types);
+  if (!kr.ok()) return Fail(c, kr.status(), &d);
+  net::ProxyTarget t;
+  t.host = kr->host;
+  t.port = kr->port;
+  t.tls = options_.kubelet_tls;
+  t.request = std::move(kr->request);
+  t.on_error = [name = i.name](const Status& why, int* status, net::Headers* headers, std::string* body) {
+    ErrorDetails ed;
+    ed.name = name;
+    ed.kind = "pods";
+    Status s = Unavailable(why.message());
+    *status = HttpStatusOf(s.code());
+    *headers = net::Headers{{"Content-Type", "application/json"}};
+    *body = StatusJson(s, &ed);
+  };
+  auto call = std::make_shared<Call>(c);
+  t.on_response = [this, call](int status) { Done(*call, status, "", 0); };
+  c.w->Proxy(std::move(t));
+}
 
 void ApiServer::Get(Call& c) {
   const ResourceInfo& r = *c.resource;

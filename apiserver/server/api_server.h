@@ -59,6 +59,11 @@ struct ApiServerOptions {
   // history for all resources; upstream's --default-watch-cache-size is per resource).
   size_t watch_cache_size = 100'000;
   Duration bookmark_interval = std::chrono::seconds(60);
+  // How pods/log, exec, attach and portforward reach a node's kubelet: the client TLS context
+  // (--kubelet-client-certificate/-key, --kubelet-certificate-authority); nullptr answers 503.
+  std::shared_ptr<net::ClientTlsContext> kubelet_tls;
+  std::vector<std::string> kubelet_preferred_address_types = {"Hostname", "InternalDNS", "InternalIP", "ExternalDNS",
+                                                              "ExternalIP"};
 };
 
 // The security steps main.cc plugs in (apiserver/auth, rbac, node, admission, audit); each may be
@@ -154,6 +159,7 @@ class ApiServer {
   void Evict(Call& c);
   void Review(Call& c);
   void RequestToken(Call& c);
+  void ProxyToKubelet(Call& c);
   class RequestAdmission;
   // Admission of a subresource's own object (Binding, Eviction, TokenRequest): CREATE.
   Status AdmitSubresourceObject(Call& c, Message* object);

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include <atomic>
+#include <cctype>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -168,6 +169,10 @@ class ConnBase : public std::enable_shared_from_this<ConnBase> {
   // WebSocket upgrade requested by the handler.
   std::string ws_subprotocol_;
   std::optional<WebSocketHandlers> ws_handlers_;
+  // Raw upgrade (Upgrade) or relay (Proxy) requested by the handler.
+  std::optional<RawStreamHandlers> raw_handlers_;
+  std::optional<ProxyTarget> proxy_;
+  bool raw_close_requested_ = false;
   std::vector<std::function<void()>> close_callbacks_;
 };
 
@@ -200,9 +205,31 @@ class WebSocketImpl final : public WebSocket {
   std::shared_ptr<ConnBase> conn_;
 };
 
+class RawStreamImpl final : public RawStream {
+ public:
+  explicit RawStreamImpl(std::shared_ptr<ConnBase> conn) : conn_(std::move(conn)) {}
+  bool Send(std::string bytes) override {
+    if (conn_->closed_) return false;
+    if (bytes.empty()) return true;
+    OnConnThread(conn_, [c = conn_, b = std::move(bytes)]() mutable { c->QueueOutput(std::move(b)); });
+    return true;
+  }
+  void Close() override {
+    OnConnThread(conn_, [c = conn_] {
+      c->raw_close_requested_ = true;
+      c->Wake();
+    });
+  }
+  size_t BufferedBytes() const override { return conn_->buffered_.load(); }
+
+ private:
+  std::shared_ptr<ConnBase> conn_;
+};
+
 class WriterImpl final : public ResponseWriter {
  public:
-  WriterImpl(std::shared_ptr<ConnBase> conn, bool is_upgrade) : conn_(std::move(conn)), is_upgrade_(is_upgrade) {}
+  WriterImpl(std::shared_ptr<ConnBase> conn, bool is_upgrade, bool is_raw_upgrade)
+      : conn_(std::move(conn)), is_upgrade_(is_upgrade), is_raw_upgrade_(is_raw_upgrade) {}
 
   void Respond(int status, Headers headers, std::string body) override {
     OnConnThread(conn_, [c = conn_, status, h = std::move(headers), b = std::move(body)]() mutable {
@@ -266,10 +293,146 @@ class WriterImpl final : public ResponseWriter {
     return std::make_shared<WebSocketImpl>(conn_);
   }
 
+  std::shared_ptr<RawStream> Upgrade(Headers headers, RawStreamHandlers handlers) override {
+    if (!is_raw_upgrade_) {
+      Respond(400, Headers{{"Content-Type", "text/plain"}}, "expected an upgrade request (Connection: Upgrade)\n");
+      return nullptr;
+    }
+    OnConnThread(conn_, [c = conn_, h = std::move(headers), hs = std::move(handlers)]() mutable {
+      if (c->responded_) return;
+      c->responded_ = true;
+      std::string head = "HTTP/1.1 101 Switching Protocols\r\n";
+      for (const auto& [k, v] : h.entries()) head += k + ": " + v + "\r\n";
+      head += "\r\n";
+      c->QueueOutput(std::move(head));
+      c->raw_handlers_ = std::move(hs);
+      c->MarkResponseDone();
+    });
+    return std::make_shared<RawStreamImpl>(conn_);
+  }
+
+  void Proxy(ProxyTarget target) override {
+    OnConnThread(conn_, [c = conn_, t = std::move(target)]() mutable {
+      if (c->responded_) return;
+      c->responded_ = true;
+      c->proxy_ = std::move(t);
+      c->MarkResponseDone();
+    });
+  }
+
  private:
   std::shared_ptr<ConnBase> conn_;
   bool is_upgrade_;
+  bool is_raw_upgrade_;
 };
+
+// "Connection: keep-alive, Upgrade" asks for an upgrade to the protocol named by Upgrade.
+bool AsksForUpgrade(const Headers& headers) {
+  if (headers.Get("Upgrade").empty()) return false;
+  for (std::string_view v : headers.GetAll("Connection")) {
+    for (std::string_view token : Split(v, ',')) {
+      if (EqualsIgnoreCase(TrimSpace(token), "upgrade")) return true;
+    }
+  }
+  return false;
+}
+
+// Where a relayed response body ends: after Content-Length bytes, after the last chunk, or at
+// EOF when the head says neither (a relay must not wait for a backend that keeps the connection).
+class BodyEnd {
+ public:
+  // `head` is the response head up to and including its blank line.
+  explicit BodyEnd(std::string_view head, int status) {
+    Headers h;
+    size_t line_end = head.find("\r\n");
+    while (line_end != std::string_view::npos) {
+      size_t next = head.find("\r\n", line_end + 2);
+      if (next == std::string_view::npos || next == line_end + 2) break;
+      std::string_view line = head.substr(line_end + 2, next - line_end - 2);
+      if (size_t colon = line.find(':'); colon != std::string_view::npos) {
+        h.Add(std::string(TrimSpace(line.substr(0, colon))), std::string(TrimSpace(line.substr(colon + 1))));
+      }
+      line_end = next;
+    }
+    if (status == 204 || status == 304 || (status >= 100 && status < 200)) {
+      mode_ = kLength;
+    } else if (EqualsIgnoreCase(h.Get("Transfer-Encoding"), "chunked")) {
+      mode_ = kChunked;
+    } else if (std::optional<int64_t> n = ParseInt(h.Get("Content-Length")); n && *n >= 0) {
+      mode_ = kLength;
+      left_ = static_cast<uint64_t>(*n);
+    }
+  }
+  // Consumes relayed body bytes; true once the body is complete.
+  bool Feed(std::string_view data) {
+    if (mode_ == kEof) return false;
+    if (mode_ == kLength) {
+      left_ -= std::min<uint64_t>(left_, data.size());
+      return left_ == 0;
+    }
+    for (size_t i = 0; i < data.size() && state_ != kDone;) {
+      char ch = data[i];
+      switch (state_) {
+        case kSize:  // hex digits, optional extensions, CRLF
+          if (ch == '\n') {
+            state_ = left_ == 0 ? kTrailer : kData;
+            line_len_ = 0;
+          } else if (!in_ext_ && std::isxdigit(static_cast<unsigned char>(ch))) {
+            left_ = left_ * 16 + (std::isdigit(static_cast<unsigned char>(ch)) ? ch - '0' : (std::tolower(ch) - 'a' + 10));
+          } else if (ch != '\r') {
+            in_ext_ = true;
+          }
+          ++i;
+          break;
+        case kData: {
+          size_t take = std::min<uint64_t>(left_, data.size() - i);
+          left_ -= take;
+          i += take;
+          if (left_ == 0) state_ = kDataEnd;
+          break;
+        }
+        case kDataEnd:  // the CRLF after a chunk's data
+          if (ch == '\n') {
+            state_ = kSize;
+            in_ext_ = false;
+          }
+          ++i;
+          break;
+        case kTrailer:  // trailer lines until an empty one
+          if (ch == '\n') {
+            if (line_len_ == 0) state_ = kDone;
+            line_len_ = 0;
+          } else if (ch != '\r') {
+            ++line_len_;
+          }
+          ++i;
+          break;
+        case kDone:
+          break;
+      }
+    }
+    return state_ == kDone;
+  }
+  bool complete_without_body() const { return mode_ == kLength && left_ == 0; }
+
+ private:
+  enum Mode { kEof, kLength, kChunked } mode_ = kEof;
+  enum State { kSize, kData, kDataEnd, kTrailer, kDone } state_ = kSize;
+  uint64_t left_ = 0;
+  bool in_ext_ = false;
+  size_t line_len_ = 0;
+};
+
+// The status code of an HTTP/1.x response head, or 0.
+int StatusOfHead(std::string_view head) {
+  if (!head.starts_with("HTTP/1.") || head.size() < 12 || head[8] != ' ') return 0;
+  int code = 0;
+  for (size_t i = 9; i < 12; ++i) {
+    if (head[i] < '0' || head[i] > '9') return 0;
+    code = code * 10 + (head[i] - '0');
+  }
+  return code;
+}
 
 struct Reactor {
   asio::io_context ioc{1};
@@ -333,6 +496,10 @@ class Connection final : public ConnBase {
       CloseSocket();
     } else if (streaming_ || ws_active_) {
       MarkClosed();
+    } else if (raw_active_ || relay_active_) {
+      MarkClosed();
+      CloseSocket();
+      if (abort_backend_) abort_backend_();
     }
   }
 
@@ -421,13 +588,22 @@ class Connection final : public ConnBase {
       for (const auto& field : msg) req.headers.Add(std::string(field.name_string()), std::string(field.value()));
       req.body = std::move(msg.body());
       req.peer = peer;
+      const bool raw_upgrade = AsksForUpgrade(req.headers);
 
       ResetResponse();
       if (!keep_alive || server_->stopping) close_after_ = true;
-      server_->handler(std::move(req), std::make_shared<WriterImpl>(self, upgrade));
+      server_->handler(std::move(req), std::make_shared<WriterImpl>(self, upgrade, raw_upgrade));
       co_await Pump();
       if (ws_handlers_ && ws_request) {
         co_await RunWebSocket(std::move(*ws_request));
+        break;
+      }
+      if (raw_handlers_) {
+        co_await RunRaw();
+        break;
+      }
+      if (proxy_) {
+        co_await RunProxy(raw_upgrade);
         break;
       }
       if (closed_ || close_after_ || streaming_) break;
@@ -627,6 +803,214 @@ class Connection final : public ConnBase {
     ws_writer_running_ = false;
   }
 
+  // Waits (polling the reactor) until `flag` is false: a detached coroutine that borrows this
+  // frame's locals must end before they go out of scope.
+  asio::awaitable<void> WaitFor(const bool& flag) {
+    asio::steady_timer t(ex_);
+    beast::error_code ec;
+    while (flag) {
+      t.expires_after(std::chrono::milliseconds(1));
+      co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+  }
+
+  // After Upgrade(): queued bytes go out, received bytes go to the handler, until either side
+  // closes.
+  asio::awaitable<void> RunRaw() {
+    auto self = shared_from_this();
+    Lowest().expires_never();
+    raw_active_ = true;
+    response_done_ = false;
+    RawStreamHandlers handlers = std::move(*raw_handlers_);
+    raw_handlers_.reset();
+    bool writing = true;
+    asio::co_spawn(ex_, RawWriter(writing), asio::detached);
+    if (buffer_.size() > 0 && handlers.on_data) {
+      handlers.on_data(beast::buffers_to_string(buffer_.data()));
+      buffer_.consume(buffer_.size());
+    }
+    beast::error_code ec;
+    std::string buf(65536, '\0');
+    while (!closed_) {
+      size_t n = co_await stream_.async_read_some(asio::buffer(buf), asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) break;
+      if (handlers.on_data) handlers.on_data(buf.substr(0, n));
+    }
+    raw_active_ = false;
+    MarkClosed();
+    CloseSocket();
+    co_await WaitFor(writing);
+    if (handlers.on_close) handlers.on_close();
+  }
+
+  asio::awaitable<void> RawWriter(bool& running) {
+    auto self = shared_from_this();
+    beast::error_code ec;
+    std::vector<asio::const_buffer> bufs;
+    while (!closed_) {
+      if (!out_.empty()) {
+        auto batch = std::move(out_);
+        out_.clear();
+        bufs.clear();
+        size_t total = 0;
+        for (const auto& m : batch) {
+          bufs.emplace_back(m.data(), m.size());
+          total += m.size();
+        }
+        co_await asio::async_write(stream_, bufs, asio::redirect_error(asio::use_awaitable, ec));
+        buffered_ -= total;
+        if (ec) break;
+        continue;
+      }
+      if (raw_close_requested_) break;
+      wake_.expires_at(asio::steady_timer::time_point::max());
+      co_await wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+    // Ends the reader too.
+    CloseSocket();
+    running = false;
+  }
+
+  asio::awaitable<void> ProxyFail(ProxyTarget& t, const Status& why) {
+    int status = 502;
+    Headers headers{{"Content-Type", "text/plain; charset=utf-8"}};
+    std::string body = why.message() + "\n";
+    if (t.on_error) t.on_error(why, &status, &headers, &body);
+    if (t.on_response) t.on_response(status);
+    CK_VLOG(2, "Proxy failed", "remote", remote_, "backend", t.host + ":" + std::to_string(t.port), "err", why.message());
+    ResetResponse();
+    close_after_ = true;
+    QueueOutput(SerializeHead(status, headers, false, body.size(), true) + body);
+    response_done_ = true;
+    co_await Pump();
+  }
+
+  // After Proxy(): connects to the backend, sends the request and relays the answer.
+  asio::awaitable<void> RunProxy(bool client_upgrade) {
+    auto self = shared_from_this();
+    ProxyTarget t = std::move(*proxy_);
+    proxy_.reset();
+    Lowest().expires_never();
+    beast::error_code ec;
+    auto tok = asio::redirect_error(asio::use_awaitable, ec);
+    const std::string where = t.host + ":" + std::to_string(t.port);
+    std::vector<tcp::endpoint> endpoints;
+    auto address = asio::ip::make_address(t.host, ec);
+    if (!ec) {
+      endpoints.emplace_back(address, t.port);
+    } else {
+      tcp::resolver resolver(ex_);
+      auto results = co_await resolver.async_resolve(t.host, std::to_string(t.port), tok);
+      if (ec) co_return co_await ProxyFail(t, Unavailable("cannot resolve " + t.host + ": " + ec.message()));
+      for (const auto& r : results) endpoints.push_back(r.endpoint());
+    }
+    beast::tcp_stream backend(ex_);
+    backend.expires_after(t.connect_timeout);
+    co_await backend.async_connect(endpoints, tok);
+    if (ec) co_return co_await ProxyFail(t, Unavailable("cannot connect to " + where + ": " + ec.message()));
+    backend.socket().set_option(tcp::no_delay(true), ec);
+    relay_active_ = true;
+    if (!t.tls) {
+      abort_backend_ = [&backend] { backend.close(); };
+      co_await Relay(backend, t, client_upgrade);
+    } else {
+      beast::ssl_stream<beast::tcp_stream> tls(std::move(backend), t.tls->native());
+      const std::string& name = t.server_name.empty() ? t.host : t.server_name;
+      X509_VERIFY_PARAM* param = SSL_get0_param(tls.native_handle());
+      beast::error_code aec;
+      asio::ip::make_address(name, aec);
+      if (!aec) {
+        X509_VERIFY_PARAM_set1_ip_asc(param, name.c_str());
+      } else {
+        SSL_set_tlsext_host_name(tls.native_handle(), name.c_str());
+        X509_VERIFY_PARAM_set1_host(param, name.c_str(), 0);
+      }
+      abort_backend_ = [&tls] { beast::get_lowest_layer(tls).close(); };
+      beast::get_lowest_layer(tls).expires_after(t.connect_timeout);
+      co_await tls.async_handshake(ssl::stream_base::client, tok);
+      if (ec) {
+        abort_backend_ = nullptr;
+        relay_active_ = false;
+        co_return co_await ProxyFail(t, Unavailable("TLS handshake with " + where + " failed: " + ec.message()));
+      }
+      co_await Relay(tls, t, client_upgrade);
+    }
+    abort_backend_ = nullptr;
+    relay_active_ = false;
+  }
+
+  template <typename Backend>
+  asio::awaitable<void> Relay(Backend& backend, ProxyTarget& t, bool client_upgrade) {
+    beast::error_code ec;
+    auto tok = asio::redirect_error(asio::use_awaitable, ec);
+    auto& backend_tcp = beast::get_lowest_layer(backend);
+    backend_tcp.expires_after(t.response_timeout);
+    co_await asio::async_write(backend, asio::buffer(t.request), tok);
+    if (ec) co_return co_await ProxyFail(t, Unavailable("sending the request to " + t.host + " failed: " + ec.message()));
+    std::string head;
+    std::string buf(65536, '\0');
+    while (head.find("\r\n\r\n") == std::string::npos) {
+      if (head.size() > 64 * 1024) co_return co_await ProxyFail(t, Unavailable("the backend's response head is too large"));
+      size_t n = co_await backend.async_read_some(asio::buffer(buf), tok);
+      if (ec) {
+        co_return co_await ProxyFail(t, Unavailable("the backend " + t.host + " closed the connection before answering: " + ec.message()));
+      }
+      head.append(buf.data(), n);
+    }
+    const int status = StatusOfHead(head);
+    if (status == 0) co_return co_await ProxyFail(t, Unavailable("the backend " + t.host + " answered with a malformed response"));
+    if (t.on_response) t.on_response(status);
+    backend_tcp.expires_never();
+    responded_ = true;
+    co_await asio::async_write(stream_, asio::buffer(head), tok);
+    if (ec) co_return;
+    const bool upgraded = client_upgrade && status == 101;
+    const size_t head_end = head.find("\r\n\r\n") + 4;
+    std::optional<BodyEnd> body_end;
+    if (!upgraded) {
+      body_end.emplace(std::string_view(head).substr(0, head_end), status);
+      if (body_end->complete_without_body() ||
+          (head.size() > head_end && body_end->Feed(std::string_view(head).substr(head_end)))) {
+        MarkClosed();
+        CloseSocket();
+        backend_tcp.close();
+        co_return;
+      }
+    }
+    // The other direction runs beside: for an upgrade it carries the client's bytes; otherwise it
+    // only notices the client going away (what it sends is dropped).
+    bool other_running = true;
+    auto other = [&]() -> asio::awaitable<void> {
+      auto self = shared_from_this();
+      beast::error_code oec;
+      auto otok = asio::redirect_error(asio::use_awaitable, oec);
+      if (upgraded && buffer_.size() > 0) {
+        co_await asio::async_write(backend, buffer_.data(), otok);
+        buffer_.consume(buffer_.size());
+      }
+      std::string in(65536, '\0');
+      while (!oec) {
+        size_t n = co_await stream_.async_read_some(asio::buffer(in), otok);
+        if (oec) break;
+        if (upgraded) co_await asio::async_write(backend, asio::buffer(in.data(), n), otok);
+      }
+      backend_tcp.close();
+      other_running = false;
+    };
+    asio::co_spawn(ex_, other(), asio::detached);
+    while (true) {
+      size_t n = co_await backend.async_read_some(asio::buffer(buf), tok);
+      if (ec) break;
+      co_await asio::async_write(stream_, asio::buffer(buf.data(), n), tok);
+      if (ec) break;
+      if (body_end && body_end->Feed(std::string_view(buf.data(), n))) break;
+    }
+    MarkClosed();
+    CloseSocket();
+    backend_tcp.close();
+    co_await WaitFor(other_running);
+  }
+
   asio::awaitable<void> Shutdown() {
     if constexpr (kTls) {
       if (!Lowest().socket().is_open()) co_return;
@@ -649,6 +1033,9 @@ class Connection final : public ConnBase {
   bool idle_ = false;
   bool ws_active_ = false;
   bool ws_writer_running_ = false;
+  bool raw_active_ = false;
+  bool relay_active_ = false;
+  std::function<void()> abort_backend_;  // closes the relay's backend socket (I/O thread only)
 };
 
 struct HttpServer::Impl {

@@ -7,7 +7,10 @@
 // - Client certificates are requested but not required (tls.h); the verified identity is in
 //   Request::peer.
 // - Responses are either whole (Respond) or chunked streams flushed per Write (watches, logs).
-// - WebSocket upgrade (AcceptWebSocket) for exec/attach.
+// - WebSocket upgrade (AcceptWebSocket), a raw upgrade (Upgrade: "101 Switching Protocols", then
+//   the caller speaks SPDY or its own WebSocket framing on the bytes), and a relay (Proxy) that
+//   hands the request to a backend server and splices the two connections, for the apiserver's
+//   pods/log, exec, attach and portforward.
 //
 // Threading: `io_threads` reactors, each a single-threaded io_context with its own acceptor
 // (SO_REUSEPORT), so a connection lives on one thread. The handler is called on that I/O thread
@@ -42,6 +45,42 @@ struct WebSocketHandlers {
   std::function<void()> on_close;                         // once, when the socket is gone
 };
 
+// A connection taken over after "101 Switching Protocols": bytes in both directions.
+class RawStream {
+ public:
+  virtual ~RawStream() = default;
+  // Queues bytes. Returns false once the connection is closed.
+  virtual bool Send(std::string bytes) = 0;
+  // Closes after the queued bytes are written.
+  virtual void Close() = 0;
+  // Bytes queued but not yet handed to the kernel (a producer waits while this is large).
+  virtual size_t BufferedBytes() const = 0;
+};
+
+struct RawStreamHandlers {
+  std::function<void(std::string bytes)> on_data;  // bytes as they arrive, on the I/O thread
+  std::function<void()> on_close;                   // once, when the connection is gone
+};
+
+// A backend the request is relayed to (ResponseWriter::Proxy).
+class ClientTlsContext;  // a TLS client context built once (tls.h MakeClientTlsContextHandle)
+struct ProxyTarget {
+  std::string host;                         // an IP address or a name
+  uint16_t port = 0;
+  std::shared_ptr<ClientTlsContext> tls;    // nullptr = plain TCP
+  std::string server_name;                  // hostname/IP checked against the certificate; "" = host
+  // The request exactly as the backend receives it: request line, headers, blank line, body. The
+  // caller adds "Connection: close" (or the upgrade headers) itself.
+  std::string request;
+  std::chrono::milliseconds connect_timeout{10'000};
+  std::chrono::milliseconds response_timeout{60'000};  // until the backend's response head
+  // The answer to the client when the backend cannot be reached or answers garbage (status,
+  // headers, body), given why.
+  std::function<void(const Status& why, int* status, Headers* headers, std::string* body)> on_error;
+  // Called once with the backend's status code (or the on_error status) when the head is known.
+  std::function<void(int status)> on_response;
+};
+
 class ResponseWriter {
  public:
   virtual ~ResponseWriter() = default;
@@ -69,6 +108,19 @@ class ResponseWriter {
   // the chosen subprotocol ("" for none). Returns nullptr, after answering 400, when it is not.
   virtual std::shared_ptr<WebSocket> AcceptWebSocket(const std::string& subprotocol,
                                                      WebSocketHandlers handlers) = 0;
+
+  // Answers "101 Switching Protocols" with `headers` (Upgrade, Connection and the protocol's own)
+  // and hands the connection over as raw bytes. The request must ask for an upgrade
+  // (Connection: Upgrade); otherwise answers 400 and returns nullptr. Bytes the client sent
+  // after its request are delivered first.
+  virtual std::shared_ptr<RawStream> Upgrade(Headers headers, RawStreamHandlers handlers) = 0;
+
+  // Relays this request to `target` and the backend's answer, byte for byte, to the client. When
+  // the client asked for an upgrade and the backend answers 101, both directions are spliced
+  // until either side closes. Otherwise the client's connection only ever carries that one
+  // response and nothing the client sends reaches the backend (a failed upgrade must not leave
+  // an authenticated backend connection open to the client). The connection is closed after.
+  virtual void Proxy(ProxyTarget target) = 0;
 };
 
 using HttpHandler = std::function<void(Request request, std::shared_ptr<ResponseWriter> writer)>;

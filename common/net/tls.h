@@ -2,6 +2,7 @@
 // TLS 1.2 is the minimum everywhere.
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "common/base/status.h"
@@ -26,6 +27,10 @@ struct TlsClientConfig {
   std::string server_name;     // SNI and hostname check; empty = no hostname check
   bool insecure_skip_verify = false;  // tests of failure paths only
 };
+
+// A client TLS context built once and shared by many connections (HttpServer's Proxy).
+class ClientTlsContext;
+Result<std::shared_ptr<ClientTlsContext>> MakeClientTlsContextHandle(const TlsClientConfig& config);
 
 // Reads a whole file; NotFound / Unavailable with the path in the message.
 Result<std::string> ReadFile(const std::string& path);

@@ -94,4 +94,9 @@ Result<ssl::context> MakeClientTlsContext(const TlsClientConfig& config) {
   return ctx;
 }
 
+Result<std::shared_ptr<ClientTlsContext>> MakeClientTlsContextHandle(const TlsClientConfig& config) {
+  CK_ASSIGN_OR_RETURN(ssl::context ctx, MakeClientTlsContext(config));
+  return std::make_shared<ClientTlsContext>(std::move(ctx));
+}
+
 }  // namespace ck::net

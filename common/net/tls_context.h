@@ -12,4 +12,13 @@ Result<boost::asio::ssl::context> MakeServerTlsContext(const TlsServerConfig& co
 // TLS >= 1.2; verifies the server against config.ca_pem (or the system store).
 Result<boost::asio::ssl::context> MakeClientTlsContext(const TlsClientConfig& config);
 
+class ClientTlsContext {
+ public:
+  explicit ClientTlsContext(boost::asio::ssl::context ctx) : ctx_(std::move(ctx)) {}
+  boost::asio::ssl::context& native() { return ctx_; }
+
+ private:
+  boost::asio::ssl::context ctx_;
+};
+
 }  // namespace ck::net
