@@ -185,7 +185,13 @@ int RunUp(UpOptions o, std::ostream& out, std::ostream& err) {
     }
   }
   std::error_code ec;
-  for (const std::string& sub : {d.dir, d.LogDir(), d.RunDir()}) {
+  std::vector<std::string> dirs = {d.dir, d.LogDir(), d.RunDir()};
+  for (const ComponentSpec& s : specs) {
+    for (const std::string& a : s.args) {
+      if (a.starts_with("--pod-manifest-path=")) dirs.push_back(a.substr(a.find('=') + 1));
+    }
+  }
+  for (const std::string& sub : dirs) {
     fs::create_directories(sub, ec);
     if (ec) {
       err << "ck up: " << sub << ": " << ec.message() << "\n";

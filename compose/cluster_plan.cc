@@ -154,6 +154,12 @@ std::vector<ComponentSpec> BuildComponents(const UpOptions& o) {
               "--service-account-key-file=" + d.File("sa.pub"),
               "--service-account-signing-key-file=" + d.File("sa.key"),
               "--service-cluster-ip-range=" + o.service_cidr,
+              // pods/log, exec, attach, portforward: the apiserver calls each node's kubelet.
+              "--kubelet-client-certificate=" + d.File("apiserver-kubelet-client.crt"),
+              "--kubelet-client-key=" + d.File("apiserver-kubelet-client.key"),
+              "--kubelet-certificate-authority=" + d.File("ca.crt"),
+              // Node names do not resolve on this machine; their InternalIP (127.0.1.<i>) does.
+              "--kubelet-preferred-address-types=InternalIP,Hostname",
               profile};
   specs.push_back(api);
 
@@ -219,7 +225,8 @@ std::vector<ComponentSpec> BuildComponents(const UpOptions& o) {
     k.args.insert(k.args.end(), extra.begin(), extra.end());
     k.args.insert(k.args.end(), {"--bind-address=" + ip, "--secure-port=" + std::to_string(o.kubelet_port),
                                  "--tls-cert-file=" + d.File("kubelet-" + node + ".crt"),
-                                 "--tls-private-key-file=" + d.File("kubelet-" + node + ".key")});
+                                 "--tls-private-key-file=" + d.File("kubelet-" + node + ".key"),
+                                 "--client-ca-file=" + d.File("ca.crt")});
     return k;
   };
   if (o.runtime == "fake" && o.nodes > 0) {
@@ -236,7 +243,10 @@ std::vector<ComponentSpec> BuildComponents(const UpOptions& o) {
       const std::string node = pki::NodeName(i);
       specs.push_back(kubelet(i, "kubelet-" + node, d.File("kubelet-" + node + ".kubeconfig"),
                               {"--hostname-override=" + node},
-                              {"--node-labels=topology.kubernetes.io/zone=" + ZoneOf(i)}));
+                              {"--node-labels=topology.kubernetes.io/zone=" + ZoneOf(i),
+                               // Static pods: manifests dropped here run on this node (mirror pods in the API).
+                               "--pod-manifest-path=" + d.NodeRoot(i) + "/manifests",
+                               "--file-check-frequency=" + std::string(o.profile == "teaching" ? "1s" : "20s")}));
     }
   }
   for (ComponentSpec& s : specs) s.log_file = d.Log(s.name);

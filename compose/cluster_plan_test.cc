@@ -168,9 +168,10 @@ TEST(BuildComponents, KubeletCommandLinesCycleZonesAndUseNodeIps) {
   EXPECT_THAT(k2.args, ElementsAre("--kubeconfig=/s/kubelet-node-2.kubeconfig", "--hostname-override=node-2",
                                    "--node-ip=127.0.1.2", "--root-dir=/s/nodes/node-2", "--runtime=process",
                                    "--profile=teaching", "--node-labels=topology.kubernetes.io/zone=zone-b",
+                                   "--pod-manifest-path=/s/nodes/node-2/manifests", "--file-check-frequency=1s",
                                    "--bind-address=127.0.1.2", "--secure-port=10250",
                                    "--tls-cert-file=/s/kubelet-node-2.crt",
-                                   "--tls-private-key-file=/s/kubelet-node-2.key"));
+                                   "--tls-private-key-file=/s/kubelet-node-2.key", "--client-ca-file=/s/ca.crt"));
   EXPECT_THAT(specs[3].args, Contains("--node-labels=topology.kubernetes.io/zone=zone-a"));
   EXPECT_THAT(specs[5].args, Contains("--node-labels=topology.kubernetes.io/zone=zone-c"));
   EXPECT_THAT(specs[6].args, Contains("--node-labels=topology.kubernetes.io/zone=zone-a"));

@@ -11,9 +11,11 @@
 #include "common/base/log.h"
 #include "common/base/strings.h"
 #include "common/base/thread.h"
+#include "kubelet/config/static_pods.h"
 #include "kubelet/core/node_agent.h"
 #include "kubelet/env/environment.h"
 #include "kubelet/network/loopback_plugin.h"
+#include "kubelet/pod/mirror_pod.h"
 #include "kubelet/pod/pod_manager.h"
 #include "kubelet/prober/prober_manager.h"
 #include "kubelet/runtime/fake_runtime.h"
@@ -63,6 +65,7 @@ struct KubeletApp::NodeParts {
   std::unique_ptr<VolumeManager> volumes;
   std::unique_ptr<client::EventRecorder> events;
   std::unique_ptr<PodManager> pods;
+  std::unique_ptr<StaticPods> static_pods;  // null with --fake-nodes (mirror pods then run nowhere)
   MonoTime next_report{};
 };
 
@@ -91,6 +94,11 @@ void RegisterFlags(CLI::App& app, Options* o) {
   app.add_option("--node-status-report-frequency", o->node_status_report_frequency,
                  "How often the kubelet posts its node status when nothing changed.");
   app.add_option("--shim-path", o->shim_path, "The ck-shim binary (default: next to ck-kubelet).");
+  app.add_option("--pod-manifest-path", o->pod_manifest_path,
+                 "Path to the directory containing static pod files to run, or the path to a single static pod file. "
+                 "Files starting with dots will be ignored.");
+  app.add_option("--file-check-frequency", o->file_check_frequency,
+                 "Duration between checking config files for new data (Go duration).");
   app.add_option("--fake-nodes", o->fake_nodes,
                  "With --runtime=fake: simulate this many nodes, named <hostname-override>-1 .. -N.")
       ->check(CLI::Range(0, 100000));
@@ -103,7 +111,10 @@ void RegisterFlags(CLI::App& app, Options* o) {
 Status ValidateOptions(const Options& o) {
   if (o.kubeconfig.empty()) return Status(Code::kInvalid, "--kubeconfig is required");
   if (o.fake_nodes > 0 && o.runtime != "fake") return Status(Code::kInvalid, "--fake-nodes needs --runtime=fake");
-  for (const auto* d : {&o.node_status_report_frequency, &o.fake_start_delay}) {
+  if (o.fake_nodes > 0 && !o.pod_manifest_path.empty()) {
+    return Status(Code::kInvalid, "--pod-manifest-path is not supported with --fake-nodes");
+  }
+  for (const auto* d : {&o.node_status_report_frequency, &o.fake_start_delay, &o.file_check_frequency}) {
     if (auto p = api::ParseGoDuration(*d); !p.ok()) return Status(Code::kInvalid, "invalid duration \"" + *d + "\"");
   }
   if (auto t = ParseTaints(o.register_with_taints); !t.ok()) return Status(Code::kInvalid, "--register-with-taints: " + t.status().message());
@@ -270,7 +281,23 @@ Status KubeletApp::BuildNodes() {
       };
       return c;
     };
+    deps.mirror_pod_of = [raw](const corev1::Pod& pod) -> std::shared_ptr<const corev1::Pod> {
+      return raw->static_pods ? raw->static_pods->MirrorPodOf(pod) : nullptr;
+    };
     parts->pods = std::make_unique<PodManager>(std::move(deps));
+    if (options_.fake_nodes == 0) {
+      // Also without --pod-manifest-path: mirror pods left from an earlier run are deleted.
+      StaticPods::Deps sd;
+      sd.api = api_.get();
+      sd.clock = &context_.clock();
+      sd.node_name = name;
+      sd.manifest_path = options_.pod_manifest_path;
+      sd.file_check_frequency = ParseDurationOr(options_.file_check_frequency, std::chrono::seconds(20));
+      sd.update_pod = [raw](std::shared_ptr<const corev1::Pod> pod) { raw->pods->UpdatePod(std::move(pod)); };
+      sd.delete_pod = [raw](const std::string& uid) { raw->pods->DeletePod(uid); };
+      sd.pod_changed = [raw](const std::string& uid) { raw->pods->PodChanged(uid); };
+      parts->static_pods = std::make_unique<StaticPods>(std::move(sd));
+    }
     nodes_[name] = std::move(parts);
   }
   return Status::Ok();
@@ -288,17 +315,52 @@ Status KubeletApp::Start() {
   client::InformerSpec pod_spec;
   pod_spec.field_selector = many ? "spec.nodeName!=" : "spec.nodeName=" + only;
   auto pods = informers_->ForKind<corev1::Pod>(pod_spec);
+  // Mirror pods are the API's view of static pods: they go to StaticPods, never run themselves.
   auto route = [this](const std::shared_ptr<const corev1::Pod>& pod) {
-    if (NodeParts* n = NodeFor(pod->spec().nodename())) n->pods->UpdatePod(pod);
+    NodeParts* n = NodeFor(pod->spec().nodename());
+    if (n == nullptr) return;
+    if (!IsMirrorPod(*pod)) {
+      n->pods->UpdatePod(pod);
+    } else if (n->static_pods) {
+      n->static_pods->OnMirrorPod(pod);
+    }
   };
   pod_handler_ = pods.AddEventHandler(client::TypedEventHandler<corev1::Pod>{
       .on_add = [route](const auto& pod, bool) { route(pod); },
       .on_update = [route](const auto&, const auto& pod) { route(pod); },
       .on_delete =
           [this](const auto& pod, bool) {
-            if (NodeParts* n = NodeFor(pod->spec().nodename())) n->pods->DeletePod(pod->metadata().uid());
+            NodeParts* n = NodeFor(pod->spec().nodename());
+            if (n == nullptr) return;
+            if (!IsMirrorPod(*pod)) {
+              n->pods->DeletePod(pod->metadata().uid());
+            } else if (n->static_pods) {
+              n->static_pods->OnMirrorPodDeleted(*pod);
+            }
           },
   });
+  if (!many) {
+    // The kubelet API serves the node's pods: the informer's (mirror pods stand for static pods,
+    // which come from their file source instead).
+    NodeParts* n = nodes_.begin()->second.get();
+    KubeletServerDeps sd;
+    sd.runtime = n->runtime.get();
+    sd.api = api_.get();
+    sd.node_name = only;
+    sd.clock = &context_.clock();
+    sd.pods = [lister = pods.Lister(), n] {
+      std::vector<std::shared_ptr<const corev1::Pod>> out;
+      for (auto& p : lister.List()) {
+        if (!IsMirrorPod(*p)) out.push_back(std::move(p));
+      }
+      if (n->static_pods) {
+        for (auto& p : n->static_pods->StaticPodList()) out.push_back(std::move(p));
+      }
+      return out;
+    };
+    server_ = std::make_unique<KubeletServer>(std::move(sd));
+    server_->Register(context_);
+  }
   client::InformerSpec node_spec;
   if (!many) node_spec.field_selector = "metadata.name=" + only;
   auto nodes = informers_->ForKind<corev1::Node>(node_spec);
@@ -314,7 +376,11 @@ Status KubeletApp::Start() {
       .on_update = [on_node](const auto&, const auto& node) { on_node(node); },
   });
   informers_->ForKind<corev1::Service>();
-  for (auto& [name, n] : nodes_) n->pods->Start();
+  for (auto& [name, n] : nodes_) {
+    n->pods->Start();
+    // Static pods run from their files before (and without) the API server.
+    if (n->static_pods) n->static_pods->Start();
+  }
   if (shared_pool_) tick_thread_ = std::thread([this] { TickLoop(); });
   run_thread_ = std::thread([this] { Run(); });
   return Status::Ok();
@@ -379,7 +445,10 @@ void KubeletApp::Run() {
   }
   if (stopping_) return;
   synced_ = true;
-  for (auto& [name, n] : nodes_) n->pods->SetReadyToRunPods(true);
+  for (auto& [name, n] : nodes_) {
+    n->pods->SetReadyToRunPods(true);
+    if (n->static_pods) n->static_pods->SetApiReady();
+  }
   CK_LOG_INFO("Kubelet caches synced; pods are being synced", "nodes", nodes_.size());
 }
 
@@ -423,6 +492,7 @@ void KubeletApp::TickLoop() {
 
 void KubeletApp::Stop() {
   if (stopping_.exchange(true)) return;
+  if (server_) server_->Stop();
   heartbeat_wakeup_.Notify();
   heartbeat_wakeup_stop_.Notify();
   tick_wakeup_.Notify();
@@ -431,6 +501,7 @@ void KubeletApp::Stop() {
   if (run_thread_.joinable()) run_thread_.join();
   if (heartbeat_thread_.joinable()) heartbeat_thread_.join();
   for (auto& [name, n] : nodes_) {
+    if (n->static_pods) n->static_pods->Stop();
     n->pods->Stop();
     n->probes.reset();  // its threads call into pods and events: gone before they are
   }

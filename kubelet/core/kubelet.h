@@ -4,6 +4,8 @@
 // ContainerRuntime. Informers: the node's pods (field selector spec.nodeName=<node>; fake mode:
 // every bound pod, routed by nodeName), its Node object (for the podCIDR) and Services (for the
 // service-link variables). One heartbeat thread renews every node's Lease and reports status.
+// Static pods (--pod-manifest-path) come from StaticPods (kubelet/config), which also keeps their
+// mirror pods; the pod informer's mirror pods go there, never to the PodManager.
 //
 // Main loop in five lines:
 //   1. register the Node (retry until the apiserver answers), 2. start informers and wait for sync,
@@ -27,6 +29,7 @@
 #include "common/client/tools/event_recorder.h"
 #include "common/daemon/daemon.h"
 #include "kubelet/cm/cgroup_writer.h"
+#include "kubelet/server/server.h"
 
 namespace ck::kubelet {
 
@@ -44,6 +47,9 @@ struct Options {
   int32_t kube_api_burst = 100;
   std::string node_status_report_frequency = "5m";
   std::string shim_path;               // default: ck-shim next to this executable
+  // Static pods (kubelet/config): a directory of Pod manifests or one file; "" none.
+  std::string pod_manifest_path;
+  std::string file_check_frequency = "20s";
   // Fake runtime.
   int32_t fake_nodes = 0;              // 0: one node named --hostname-override
   std::string fake_node_cpu = "32";
@@ -78,6 +84,7 @@ class KubeletApp {
   std::unique_ptr<client::SharedInformerFactory> informers_;
   std::unique_ptr<client::EventBroadcaster> broadcaster_;
   std::unique_ptr<cm::CgroupWriter> cgroups_;  // process mode: resource limits
+  std::unique_ptr<KubeletServer> server_;      // the kubelet API (one node, process mode)
   std::unique_ptr<ThreadPool> shared_pool_;     // --fake-nodes: one pool for every node's pod workers
   std::map<std::string, std::unique_ptr<NodeParts>> nodes_;  // fixed after BuildNodes
   client::HandlerRegistration pod_handler_;  // its HasSynced: every listed pod was delivered

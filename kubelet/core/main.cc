@@ -1,5 +1,6 @@
 // ck-kubelet: the kubelet's role (kubelet/README.md). Flags keep the kubelet's names;
-// --secure-port (10250) serves /healthz and /metrics on --bind-address (the node IP).
+// --secure-port (10250) serves the kubelet API (kubelet/server: logs, exec, attach,
+// port-forward, pods), /healthz and /metrics on --bind-address (the node IP).
 #include <cstdio>
 #include <memory>
 
@@ -9,6 +10,7 @@
 int main(int argc, char** argv) {
   ck::daemon::Daemon d("ck-kubelet", 10250);
   ck::kubelet::Options options;
+  d.EnableClientCaFlag();  // client certificates for the kubelet API (the apiserver's)
   ck::kubelet::RegisterFlags(d.flags(), &options);
   if (auto rc = d.ParseFlags(argc, argv)) return *rc;
   // Flag values CLI11 cannot check: one readable line and exit 2, like a bad flag.

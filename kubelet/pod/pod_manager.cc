@@ -21,7 +21,7 @@ client::ApiClient& ApiOf(const PodManager::Deps& deps) {
 PodManager::PodManager(Deps deps)
     : deps_(std::move(deps)),
       backoff_(ProfileOf(deps_).crashloop_backoff_initial, ProfileOf(deps_).crashloop_backoff_max),
-      status_(ApiOf(deps_)) {
+      status_(ApiOf(deps_), deps_.mirror_pod_of) {
   CK_CHECK(deps_.runtime != nullptr && deps_.clock != nullptr);
   PodSyncerDeps s;
   s.runtime = deps_.runtime;

@@ -4,7 +4,8 @@
 // confirmation) and the CrashLoopBackOff table (timings from the daemon Profile).
 // The daemon feeds it from an informer on its pods (spec.nodeName field selector): UpdatePod on
 // add/update, DeletePod on delete, SetReadyToRunPods(true) once the informer has synced (orphan
-// cleanup waits for it), and forwards ProbeManager result changes to PodChanged.
+// cleanup waits for it), and forwards ProbeManager result changes to PodChanged. Static pods
+// (kubelet/config) enter the same way, from their file source; mirror pods never do.
 // Threading: every public method is safe from any thread.
 #pragma once
 
@@ -47,6 +48,9 @@ class PodManager {
     std::string host_ip;
     std::string root_dir;
     std::function<EnvContext()> env_context;  // config maps, secrets, services, allocatable
+    // Static pods (mirror_pod.h): their status is written to the mirror pod this returns (may be
+    // null: static pods' statuses are not written).
+    StatusManager::MirrorResolver mirror_pod_of;
     // Scale runs (many fake nodes in one process): share one worker pool and drive the relist
     // from one thread by calling Tick() on each manager; PodWorkersOptions defaults otherwise.
     PodWorkersOptions workers;

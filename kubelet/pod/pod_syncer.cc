@@ -297,6 +297,7 @@ void PodSyncer::StartOne(const corev1::Pod& pod, const ContainerStart& start, Po
   config.attempt = start.attempt;
   config.init = start.init;
   config.stdin_open = spec.stdin();
+  config.stdin_once = spec.stdinonce();
   config.tty = spec.tty();
   config.log_path = LogDirectory(pod) + "/" + spec.name() + "/" + std::to_string(start.attempt) + ".log";
   config.termination_message_path = spec.terminationmessagepath();

@@ -7,6 +7,7 @@
 #include "common/base/log.h"
 #include "common/base/strings.h"
 #include "common/client/cache/informer_factory.h"
+#include "kubelet/pod/mirror_pod.h"
 
 namespace ck::kubelet {
 
@@ -25,21 +26,31 @@ bool KubeletCondition(const std::string& type) {
 
 }  // namespace
 
-StatusManager::StatusManager(client::ApiClient& api)
-    : api_(api), pods_(client::SharedInformerFactory::ResourceOfMessage(corev1::Pod::descriptor()->full_name())) {}
+StatusManager::StatusManager(client::ApiClient& api, MirrorResolver mirror_of)
+    : api_(api),
+      mirror_of_(std::move(mirror_of)),
+      pods_(client::SharedInformerFactory::ResourceOfMessage(corev1::Pod::descriptor()->full_name())) {}
 
 Status StatusManager::SetPodStatus(const corev1::Pod& pod, corev1::PodStatus status) {
   const std::string& uid = pod.metadata().uid();
   corev1::Pod object = pod;
+  if (IsStaticPod(pod)) {
+    // Upstream status manager: a static pod's status is its mirror pod's; none yet, none written.
+    std::shared_ptr<const corev1::Pod> mirror = mirror_of_ ? mirror_of_(pod) : nullptr;
+    if (mirror == nullptr || mirror->metadata().has_deletiontimestamp()) return Status::Ok();
+    object = *mirror;
+  }
+  const std::string target_uid = object.metadata().uid();
   {
     std::lock_guard lock(mu_);
     auto it = last_.find(uid);
-    const corev1::PodStatus& current = it != last_.end() ? it->second.status : pod.status();
+    const bool same_target = it != last_.end() && it->second.target_uid == target_uid;
+    const corev1::PodStatus& current = same_target ? it->second.status : object.status();
     // A terminal phase never moves back (upstream checkContainerStateTransition / status manager).
     if (Terminal(current.phase()) && !Terminal(status.phase())) status.set_phase(current.phase());
-    if (Terminal(pod.status().phase()) && !Terminal(status.phase())) status.set_phase(pod.status().phase());
+    if (Terminal(object.status().phase()) && !Terminal(status.phase())) status.set_phase(object.status().phase());
     if (google::protobuf::util::MessageDifferencer::Equivalent(current, status)) return Status::Ok();
-    if (it != last_.end() && it->second.resource_version > RevisionOf(pod)) {
+    if (same_target && it->second.resource_version > RevisionOf(object)) {
       object.mutable_metadata()->set_resourceversion(std::to_string(it->second.resource_version));
     }
   }
@@ -49,16 +60,16 @@ Status StatusManager::SetPodStatus(const corev1::Pod& pod, corev1::PodStatus sta
     if (written.ok()) {
       const auto* fresh = dynamic_cast<const corev1::Pod*>(written->get());
       std::lock_guard lock(mu_);
-      last_[uid] = Entry{status, fresh != nullptr ? RevisionOf(*fresh) : 0};
+      last_[uid] = Entry{status, fresh != nullptr ? RevisionOf(*fresh) : 0, target_uid};
       ++writes_;
       return Status::Ok();
     }
     if (written.status().code() == Code::kNotFound) return Status::Ok();  // deleted: dropped
     if (written.status().code() != Code::kConflict) return written.status();
-    Result<client::ObjectPtr> latest = api_.Get(pods_, pod.metadata().namespace_(), pod.metadata().name());
+    Result<client::ObjectPtr> latest = api_.Get(pods_, object.metadata().namespace_(), object.metadata().name());
     if (!latest.ok()) return latest.status().code() == Code::kNotFound ? Status::Ok() : latest.status();
     const auto* fresh = dynamic_cast<const corev1::Pod*>(latest->get());
-    if (fresh == nullptr || fresh->metadata().uid() != uid) return Status::Ok();  // another pod now
+    if (fresh == nullptr || fresh->metadata().uid() != target_uid) return Status::Ok();  // another pod now
     if (Terminal(fresh->status().phase()) && !Terminal(status.phase())) status.set_phase(fresh->status().phase());
     object = *fresh;
   }

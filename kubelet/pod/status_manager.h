@@ -4,11 +4,16 @@
 // a terminal phase (Succeeded, Failed) is never moved back; a status for a pod that is gone
 // (NotFound, or another uid under the name) is dropped. DeletePod confirms a terminated pod's
 // deletion as upstream does: DELETE with gracePeriodSeconds=0 and the uid as precondition.
+// A static pod (mirror_pod.h) is not in the API: its status goes to its mirror pod (PUT on the
+// mirror's name, with the mirror's uid and resourceVersion), found through `mirror_of`; while it
+// has no mirror (or only one being deleted) nothing is written and the next sync tries again.
 // Threading: safe from any thread; calls for one pod are serialized by the caller (PodWorkers).
 // mu_ guards the per-pod cache.
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -24,8 +29,11 @@ namespace corev1 = ::k8s::io::api::core::v1;
 
 class StatusManager {
  public:
-  // `api` must outlive the manager.
-  explicit StatusManager(client::ApiClient& api);
+  // The current mirror pod of a static pod, or null when there is none.
+  using MirrorResolver = std::function<std::shared_ptr<const corev1::Pod>(const corev1::Pod& static_pod)>;
+
+  // `api` must outlive the manager. Without `mirror_of`, static pods' statuses are not written.
+  explicit StatusManager(client::ApiClient& api, MirrorResolver mirror_of = nullptr);
 
   // Writes `status` for `pod` (the latest object the informer has) when it changed. OK when
   // written, unchanged or dropped (pod gone); the error otherwise (the caller syncs again later).
@@ -46,8 +54,10 @@ class StatusManager {
   struct Entry {
     corev1::PodStatus status;
     int64_t resource_version = 0;  // of the object our last write returned
+    std::string target_uid;        // the pod written: the pod itself, or a static pod's mirror
   };
   client::ApiClient& api_;
+  const MirrorResolver mirror_of_;
   const client::ResourceInfo& pods_;
   mutable std::mutex mu_;
   std::map<std::string, Entry> last_;  // guarded by mu_; by uid

@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -58,7 +59,8 @@ struct ContainerConfig {
   LinuxResources resources;
   int32_t attempt = 0;              // restartCount this container will report
   bool init = false;                // an init container
-  bool stdin_open = false;          // stdin: true (kept open for attach, next issue)
+  bool stdin_open = false;          // stdin: true: the container's stdin stays open for attach
+  bool stdin_once = false;          // stdinOnce: the first attacher's end of stdin closes it for good
   bool tty = false;
   std::string log_path;             // CRI log file the runtime writes stdout/stderr to
   std::string termination_message_path;  // "" none; read into the exit status' message
@@ -95,6 +97,38 @@ struct ExecResult {
   int32_t exit_code = 0;
   std::string output;               // stdout and stderr combined, capped at 10 KiB as upstream probes
   bool timed_out = false;
+};
+
+// A command to run in a running container's context, streaming (kubectl exec).
+struct ExecRequest {
+  std::vector<std::string> argv;
+  bool stdin = false;  // a pipe (or the terminal) the caller writes; otherwise /dev/null
+  bool tty = false;    // a pseudo-terminal: stdout and stderr are both its master, stderr_fd() is -1
+};
+
+// A running exec or attach, driven by whoever polls its file descriptors (the kubelet's server;
+// no threads needed by the caller). Every fd is non-blocking and owned by this object: the
+// destructor kills what still runs (SIGKILL to the exec's process group; an attach only
+// detaches), closes every fd and reaps. Methods are safe from many threads at once.
+class StreamingProcess {
+ public:
+  virtual ~StreamingProcess() = default;
+  // Write end of the command's stdin; -1 without stdin (or after CloseStdin).
+  virtual int stdin_fd() const = 0;
+  // Closes stdin_fd: the command reads EOF (an attach with stdinOnce closes the container's
+  // stdin for good; without stdinOnce the container keeps it open). On a terminal there is no
+  // EOF but the one the user types (^D), as upstream.
+  virtual void CloseStdin() = 0;
+  // Read end of stdout (the terminal's master with tty); EOF once the output is complete.
+  virtual int stdout_fd() const = 0;
+  // Read end of stderr; -1 with tty.
+  virtual int stderr_fd() const = 0;
+  // The terminal's size (TIOCSWINSZ); OK and nothing done without a terminal.
+  virtual Status Resize(uint16_t width, uint16_t height) = 0;
+  // Becomes readable (POLLIN) once the command (exec) or the container (attach) has exited.
+  virtual int exit_fd() const = 0;
+  // The exit code once exit_fd is readable: 128+N for a signal N. Unavailable before.
+  virtual Result<int> ExitCode() = 0;
 };
 
 class ContainerRuntime {
@@ -139,6 +173,27 @@ class ContainerRuntime {
   // at most `timeout`. Used by exec probes and preStop exec hooks.
   virtual Result<ExecResult> ExecSync(const std::string& id, const std::vector<std::string>& argv,
                                       std::chrono::milliseconds timeout) = 0;
+
+  // Starts `req.argv` in the context of a running container, as ExecSync does, with its stdio
+  // connected to the returned StreamingProcess (kubectl exec). NotFound for an unknown id,
+  // Conflict when the container is not running, Invalid for an empty argv. A command that
+  // cannot be found still starts a StreamingProcess: it reports the reason on stderr and exits
+  // 127 (126 when not executable), so kubectl prints it and exits with that code.
+  virtual Result<std::unique_ptr<StreamingProcess>> Exec(const std::string& id, const ExecRequest& req) {
+    (void)id;
+    (void)req;
+    return Status(Code::kMethodNotAllowed, "exec is not supported by the " + Name() + " runtime");
+  }
+  // Attaches to the running container's own stdio (kubectl attach): its output from now on
+  // and, with `stdin`, its stdin (the container must have stdin: true; BadRequest otherwise).
+  // `tty` follows the container's spec (process mode gives containers no terminal: output
+  // arrives as stdout and stderr, and Resize does nothing).
+  virtual Result<std::unique_ptr<StreamingProcess>> Attach(const std::string& id, bool stdin, bool tty) {
+    (void)id;
+    (void)stdin;
+    (void)tty;
+    return Status(Code::kMethodNotAllowed, "attach is not supported by the " + Name() + " runtime");
+  }
 };
 
 // Labels every runtime stores with a container (upstream's io.kubernetes.* names).

@@ -256,4 +256,14 @@ bool FakeRuntime::HasSandbox(const std::string& pod_uid) const {
   return sandboxes_.count(pod_uid) > 0;
 }
 
+Result<std::unique_ptr<StreamingProcess>> FakeRuntime::Exec(const std::string& id, const ExecRequest&) {
+  return Status(Code::kMethodNotAllowed, "cannot exec in container \"" + id +
+                                             "\": the fake runtime (--runtime=fake) runs no processes");
+}
+
+Result<std::unique_ptr<StreamingProcess>> FakeRuntime::Attach(const std::string& id, bool, bool) {
+  return Status(Code::kMethodNotAllowed, "cannot attach to container \"" + id +
+                                             "\": the fake runtime (--runtime=fake) runs no processes");
+}
+
 }  // namespace ck::kubelet

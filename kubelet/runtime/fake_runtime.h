@@ -60,6 +60,9 @@ class FakeRuntime final : public ContainerRuntime {
   Result<std::vector<ContainerStatus>> ListContainers() override;
   Result<ExecResult> ExecSync(const std::string& id, const std::vector<std::string>& argv,
                               std::chrono::milliseconds timeout) override;
+  // The fake runtime runs no processes: there is nothing to stream (MethodNotAllowed, saying so).
+  Result<std::unique_ptr<StreamingProcess>> Exec(const std::string& id, const ExecRequest& req) override;
+  Result<std::unique_ptr<StreamingProcess>> Attach(const std::string& id, bool stdin, bool tty) override;
 
   // ---- Test controls ----
   void SetOutcome(OutcomeFn fn);

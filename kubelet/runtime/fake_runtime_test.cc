@@ -209,5 +209,17 @@ TEST(FakeRuntimeScaleTest, ThirtyThousandContainersStaySmall) {
   EXPECT_EQ(list->size(), 30u);
 }
 
+TEST(FakeRuntimeTest, ExecAndAttachSayTheFakeRuntimeRunsNoProcesses) {
+  FakeClock clock;
+  FakeRuntime rt(clock, {});
+  auto exec = rt.Exec("c1", ExecRequest{.argv = {"sh"}});
+  ASSERT_FALSE(exec.ok());
+  EXPECT_EQ(exec.status().code(), Code::kMethodNotAllowed);
+  EXPECT_NE(exec.status().message().find("runs no processes"), std::string::npos);
+  auto attach = rt.Attach("c1", true, false);
+  ASSERT_FALSE(attach.ok());
+  EXPECT_EQ(attach.status().code(), Code::kMethodNotAllowed);
+}
+
 }  // namespace
 }  // namespace ck::kubelet

@@ -5,20 +5,26 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <thread>
 
 #include "common/base/log.h"
 #include "common/base/strings.h"
+#include "common/base/thread.h"
+#include "kubelet/logs/log_reader.h"
 #include "kubelet/shim/shim_state.h"
 
 namespace ck::kubelet {
@@ -297,7 +303,10 @@ Result<std::string> ProcessRuntime::StartContainer(const PodSandboxConfig& pod, 
   spec.resources = config.resources;
   spec.attempt = config.attempt;
   spec.init = config.init;
-  spec.log_path = config.log_path.empty() ? dir + "/container.log" : config.log_path;
+  spec.stdin_open = config.stdin_open;
+  spec.stdin_once = config.stdin_once;
+  spec.tty = config.tty;
+  spec.log_path = config.log_path.empty() ? dir + "/" + shim::kDefaultLogFile : config.log_path;
   spec.termination_message_path = config.termination_message_path;
   spec.labels = config.labels;
   spec.annotations = config.annotations;
@@ -539,81 +548,456 @@ Result<std::vector<ContainerStatus>> ProcessRuntime::ListPodContainers(const std
   return out;
 }
 
+// Everything an exec's child needs, built before vfork: between vfork and execve the child only
+// makes system calls (the kubelet is multi-threaded). Shared by ExecSync and Exec.
+struct ExecContext {
+  ExecContext() = default;
+  ExecContext(const ExecContext&) = delete;
+  ExecContext& operator=(const ExecContext&) = delete;
+  ~ExecContext() {
+    if (ns_fd >= 0) close(ns_fd);
+  }
+  std::string executable;      // "" when the command cannot run: `missing` says why
+  Status missing;              // NotFound (exit 127) or Invalid (not executable, exit 126)
+  std::string missing_line;    // what the child prints on stderr then
+  int missing_exit_code = 0;
+  std::vector<std::string> args, env_strings;
+  std::vector<char*> argv, envp;
+  std::string workdir;
+  std::vector<std::string> procs;  // the container's cgroup.procs files
+  int ns_fd = -1;                  // the container's mount namespace, when it has one of its own
+};
+
+namespace {
+
+// The child's stdio; with tty all three are the terminal's slave side.
+struct ChildStdio {
+  int in, out, err;
+  bool tty;
+};
+
+int ExitCodeOf(int wait_status) {
+  return WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : WIFSIGNALED(wait_status) ? 128 + WTERMSIG(wait_status) : -1;
+}
+
 // GCC's -Wclobbered cannot tell that the vfork child below changes no local of this function
 // before execve or _exit.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wclobbered"
-Result<ExecResult> ProcessRuntime::ExecSync(const std::string& id, const std::vector<std::string>& argv,
-                                            std::chrono::milliseconds timeout) {
-  if (argv.empty()) return Invalid("exec: no command given");
-  CK_ASSIGN_OR_RETURN(std::string dir, FindContainer(id));
-  CK_ASSIGN_OR_RETURN(ContainerSpec spec, shim::ReadSpec(dir));
-  CK_ASSIGN_OR_RETURN(ShimState state, shim::ReadState(dir));
-  if (state.phase != Phase::kRunning || !shim::ProcessAlive(state.pid, state.pid_start_ticks)) {
-    return Conflict("container " + id + " is not running");
-  }
-  std::string workdir = spec.working_dir.empty() ? "/" : spec.working_dir;
-  CK_ASSIGN_OR_RETURN(std::string executable, shim::ResolveExecutable(argv[0], spec.env, workdir));
-
-  std::vector<std::string> args = argv;
-  std::vector<std::string> env_strings;
-  for (const auto& [k, v] : spec.env) env_strings.push_back(k + "=" + v);
-  std::vector<char*> cargv, cenv;
-  for (auto& a : args) cargv.push_back(a.data());
-  cargv.push_back(nullptr);
-  for (auto& e : env_strings) cenv.push_back(e.data());
-  cenv.push_back(nullptr);
-  std::vector<std::string> procs;
-  if (spec.cgroup_version != "none" && !spec.cgroup_path.empty()) {
-    procs = cm::CgroupWriter::ForVersion(cm::ParseCgroupVersion(spec.cgroup_version), spec.cgroup_root)
-                .ProcsFiles(spec.cgroup_path);
-  }
-  // The exec sees the container's volume mounts: join its mount namespace.
-  const int ns_fd = geteuid() == 0 && !spec.mounts.empty() && state.mounts_skipped.empty()
-                        ? open(("/proc/" + std::to_string(state.pid) + "/ns/mnt").c_str(), O_RDONLY | O_CLOEXEC)
-                        : -1;
-  int out[2];
-  if (pipe2(out, O_CLOEXEC) != 0) {
-    if (ns_fd >= 0) close(ns_fd);
-    return Internal(Errno("pipe"));
-  }
-  int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+// Starts the exec's child in its own process group (its own session with a controlling terminal
+// when tty), in the container's mount namespace, working dir and cgroup. Returns its pid, or -1
+// (errno set) when vfork failed.
+pid_t SpawnInContainer(const ExecContext& ctx, ChildStdio io) {
   static const char kChdirFailed[] = "exec: chdir to the working directory failed\n";
   static const char kExecFailed[] = "exec: execve failed\n";
   pid_t child = vfork();  // see StartContainer: only syscalls run in the child until execve
   if (child == 0) {
-    setpgid(0, 0);
+    if (io.tty) {
+      setsid();
+    } else {
+      setpgid(0, 0);
+    }
     shim::ResetSignalsForExec();
-    if (ns_fd >= 0) setns(ns_fd, CLONE_NEWNS);
-    dup2(null_fd, 0);
-    dup2(out[1], 1);
-    dup2(out[1], 2);
+    if (ctx.ns_fd >= 0) setns(ctx.ns_fd, CLONE_NEWNS);
+    dup2(io.in, 0);
+    dup2(io.out, 1);
+    dup2(io.err, 2);
+    if (io.tty) ioctl(0, TIOCSCTTY, 0);
     close_range(3, ~0U, 0);
-    if (chdir(workdir.c_str()) != 0) {
+    if (ctx.executable.empty()) {
+      (void)!write(2, ctx.missing_line.data(), ctx.missing_line.size());
+      _exit(ctx.missing_exit_code);
+    }
+    if (chdir(ctx.workdir.c_str()) != 0) {
       (void)!write(2, kChdirFailed, sizeof kChdirFailed - 1);
       _exit(126);
     }
     char pidbuf[24];
     size_t pidlen = shim::FormatPid(pidbuf, getpid());
-    for (const auto& file : procs) {
+    for (const auto& file : ctx.procs) {
       int fd = open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
       if (fd >= 0) {
         (void)!write(fd, pidbuf, pidlen);
         close(fd);
       }
     }
-    execve(executable.c_str(), cargv.data(), cenv.data());
+    execve(ctx.executable.c_str(), ctx.argv.data(), ctx.envp.data());
     (void)!write(2, kExecFailed, sizeof kExecFailed - 1);
     _exit(127);
   }
+  if (child > 0 && !io.tty) setpgid(child, child);
+  return child;
+}
+#pragma GCC diagnostic pop
+
+void CloseFd(int* fd) {
+  if (*fd >= 0) close(*fd);
+  *fd = -1;
+}
+
+void SetNonBlocking(int fd) {
+  if (fd >= 0) fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+}
+
+// A command started by Exec. exit_fd is its pidfd.
+class ExecProcess final : public StreamingProcess {
+ public:
+  ExecProcess(pid_t pid, int pidfd, int stdin_fd, int stdout_fd, int stderr_fd, bool tty)
+      : pid_(pid), pidfd_(pidfd), stdin_fd_(stdin_fd), stdout_fd_(stdout_fd), stderr_fd_(stderr_fd), tty_(tty) {}
+  ~ExecProcess() override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!reaped_) {
+        kill(-pid_, SIGKILL);
+        while (waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
+        }
+      }
+    }
+    int in = stdin_fd_.exchange(-1);
+    CloseFd(&in);
+    CloseFd(&stdout_fd_);
+    CloseFd(&stderr_fd_);
+    CloseFd(&pidfd_);
+  }
+
+  int stdin_fd() const override { return stdin_fd_.load(); }
+  void CloseStdin() override {
+    int fd = stdin_fd_.exchange(-1);
+    CloseFd(&fd);
+  }
+  int stdout_fd() const override { return stdout_fd_; }
+  int stderr_fd() const override { return stderr_fd_; }
+  Status Resize(uint16_t width, uint16_t height) override {
+    if (!tty_) return Status::Ok();
+    struct winsize ws = {};
+    ws.ws_col = width;
+    ws.ws_row = height;
+    if (ioctl(stdout_fd_, TIOCSWINSZ, &ws) != 0) return Internal(Errno("resizing the terminal"));
+    return Status::Ok();
+  }
+  int exit_fd() const override { return pidfd_; }
+  Result<int> ExitCode() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!reaped_) {
+      int wait_status = 0;
+      pid_t r;
+      while ((r = waitpid(pid_, &wait_status, WNOHANG)) < 0 && errno == EINTR) {
+      }
+      if (r != pid_) return Unavailable("the command is still running");
+      reaped_ = true;
+      exit_code_ = ExitCodeOf(wait_status);
+    }
+    return exit_code_;
+  }
+
+ private:
+  const pid_t pid_;
+  int pidfd_;
+  std::atomic<int> stdin_fd_;
+  int stdout_fd_;
+  int stderr_fd_;
+  const bool tty_;
+  std::mutex mu_;
+  bool reaped_ = false;  // guarded by mu_
+  int exit_code_ = 0;    // guarded by mu_
+};
+
+// Attach: a thread follows the container's CRI log from where it ended at Attach and copies the
+// entries' text to the stdout and stderr pipes; once the container has exited and its shim has
+// recorded that (so the log is complete) it drains the log, closes the pipes and signals exit_fd
+// (an eventfd). Stdin is the write side of the shim's FIFO.
+class AttachProcess final : public StreamingProcess {
+ public:
+  struct Params {
+    std::string dir, log_path;
+    int64_t log_offset;
+    shim::ShimState state;  // pids and start ticks of the container and its shim
+    bool stdin_once;
+    bool merge_stderr;      // tty requested: one output stream
+    int stdin_fd;
+  };
+
+  static Result<std::unique_ptr<AttachProcess>> Start(Params p) {
+    auto a = std::unique_ptr<AttachProcess>(new AttachProcess(std::move(p)));
+    int out[2], err[2] = {-1, -1};
+    if (pipe2(out, O_CLOEXEC | O_NONBLOCK) != 0 || (!a->p_.merge_stderr && pipe2(err, O_CLOEXEC | O_NONBLOCK) != 0)) {
+      return Internal(Errno("pipe"));
+    }
+    a->stdout_fd_ = out[0];
+    a->out_w_ = out[1];
+    a->stderr_fd_ = err[0];
+    a->err_w_ = a->p_.merge_stderr ? out[1] : err[1];
+    a->exit_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    a->stop_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (a->exit_fd_ < 0 || a->stop_fd_ < 0) return Internal(Errno("eventfd"));
+    a->container_pidfd_ = PidfdOpen(static_cast<pid_t>(a->p_.state.pid));
+    a->thread_ = std::thread([raw = a.get()] { raw->Run(); });
+    return a;
+  }
+
+  ~AttachProcess() override {
+    stop_ = true;
+    uint64_t one = 1;
+    (void)!write(stop_fd_, &one, sizeof one);
+    if (thread_.joinable()) thread_.join();
+    // An attacher that goes away ends a stdinOnce stdin too (upstream: "until the client
+    // disconnects").
+    CloseStdin();
+    if (err_w_ != out_w_) CloseFd(&err_w_);
+    CloseFd(&out_w_);
+    err_w_ = -1;
+    CloseFd(&stdout_fd_);
+    CloseFd(&stderr_fd_);
+    CloseFd(&exit_fd_);
+    CloseFd(&stop_fd_);
+    CloseFd(&container_pidfd_);
+  }
+
+  int stdin_fd() const override { return stdin_fd_.load(); }
+  void CloseStdin() override {
+    int fd = stdin_fd_.exchange(-1);
+    if (fd < 0) return;
+    close(fd);
+    if (p_.stdin_once) {
+      // stdinOnce: the container's stdin closes for good. The marker stops later attachers from
+      // writing; SIGUSR1 makes the shim close the write end it kept, so the container reads EOF.
+      shim::WriteFileAtomic(p_.dir + "/" + shim::kStdinClosedFile, "").IgnoreError();
+      if (shim::ProcessAlive(static_cast<pid_t>(p_.state.shim_pid), p_.state.shim_start_ticks)) {
+        kill(static_cast<pid_t>(p_.state.shim_pid), SIGUSR1);
+      }
+    }
+  }
+  int stdout_fd() const override { return stdout_fd_; }
+  int stderr_fd() const override { return stderr_fd_; }
+  Status Resize(uint16_t, uint16_t) override { return Status::Ok(); }
+  int exit_fd() const override { return exit_fd_; }
+  Result<int> ExitCode() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!exit_code_) return Unavailable("the container is still running");
+    return *exit_code_;
+  }
+
+ private:
+  explicit AttachProcess(Params p) : p_(std::move(p)), stdin_fd_(p_.stdin_fd) {}
+
+  // Writes all of `data` to the non-blocking pipe `fd`; false when the attach is being torn down.
+  bool WriteAll(int fd, std::string_view data) {
+    while (!data.empty()) {
+      ssize_t n = write(fd, data.data(), data.size());
+      if (n > 0) {
+        data.remove_prefix(static_cast<size_t>(n));
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && errno != EAGAIN) return false;
+      struct pollfd p[2] = {{fd, POLLOUT, 0}, {stop_fd_, POLLIN, 0}};
+      if (poll(p, 2, -1) < 0 && errno != EINTR) return false;
+      if (p[1].revents & POLLIN) return false;
+    }
+    return true;
+  }
+
+  // True while the container runs; false once it exited and its shim recorded that (or died).
+  bool ContainerRunning() {
+    if (stop_) return false;
+    if (container_pidfd_ >= 0) {
+      struct pollfd p = {container_pidfd_, POLLIN, 0};
+      if (poll(&p, 1, 0) == 0) return true;
+    } else if (shim::ProcessAlive(static_cast<pid_t>(p_.state.pid), p_.state.pid_start_ticks)) {
+      return true;
+    }
+    auto st = shim::ReadState(p_.dir);
+    if (st.ok() && st->phase == shim::Phase::kExited) return false;
+    // The shim writes the last log lines, then state.json; wait for it unless it is gone.
+    return shim::ProcessAlive(static_cast<pid_t>(p_.state.shim_pid), p_.state.shim_start_ticks);
+  }
+
+  void Run() {
+    SetCurrentThreadName("attach");
+    Status s = logs::ScanCriLog(
+        p_.log_path, p_.log_offset, /*follow=*/true,
+        [this](const logs::CriEntry& e) {
+          int fd = e.is_stderr ? err_w_ : out_w_;
+          return WriteAll(fd, e.content) && (e.partial || WriteAll(fd, "\n"));
+        },
+        [] { return true; }, [this] { return ContainerRunning(); });
+    if (!s.ok()) CK_LOG_WARNING("Attach stopped reading the container log", "path", p_.log_path, "err", s.ToString());
+    int code = 137;  // the shim is gone: the exit status is unknown (see kExitedWithoutShimMessage)
+    if (auto st = shim::ReadState(p_.dir); st.ok() && st->phase == shim::Phase::kExited) code = st->exit_code;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      exit_code_ = code;
+    }
+    // EOF on the output, then exit_fd readable.
+    if (err_w_ != out_w_) CloseFd(&err_w_);
+    CloseFd(&out_w_);
+    err_w_ = -1;
+    uint64_t one = 1;
+    (void)!write(exit_fd_, &one, sizeof one);
+  }
+
+  const Params p_;
+  std::atomic<int> stdin_fd_;
+  int stdout_fd_ = -1, stderr_fd_ = -1;
+  int out_w_ = -1, err_w_ = -1;  // the thread's until it ends, then closed
+  int exit_fd_ = -1, stop_fd_ = -1, container_pidfd_ = -1;
+  std::atomic<bool> stop_{false};
+  std::mutex mu_;
+  std::optional<int> exit_code_;  // guarded by mu_
+  std::thread thread_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<ExecContext>> ProcessRuntime::PrepareExec(const std::string& id,
+                                                                 const std::vector<std::string>& argv, bool tty) {
+  if (argv.empty() || argv[0].empty()) return Invalid("exec: no command given");
+  CK_ASSIGN_OR_RETURN(std::string dir, FindContainer(id));
+  CK_ASSIGN_OR_RETURN(ContainerSpec spec, shim::ReadSpec(dir));
+  CK_ASSIGN_OR_RETURN(ShimState state, shim::ReadState(dir));
+  if (state.phase != Phase::kRunning || !shim::ProcessAlive(state.pid, state.pid_start_ticks)) {
+    return Conflict("container " + id + " is not running");
+  }
+  auto ctx = std::make_unique<ExecContext>();
+  ctx->workdir = spec.working_dir.empty() ? "/" : spec.working_dir;
+  auto executable = shim::ResolveExecutable(argv[0], spec.env, ctx->workdir);
+  if (executable.ok()) {
+    ctx->executable = *executable;
+  } else {
+    // runc's words, and the shell's exit codes: 127 not found, 126 found but not executable.
+    ctx->missing = executable.status();
+    ctx->missing_line = executable.status().message() + "\n";
+    ctx->missing_exit_code = executable.status().code() == Code::kNotFound ? 127 : 126;
+  }
+  ctx->args = argv;
+  bool has_term = false;
+  for (const auto& [k, v] : spec.env) {
+    ctx->env_strings.push_back(k + "=" + v);
+    has_term = has_term || k == "TERM";
+  }
+  // A terminal needs TERM to be usable; containerd gives tty containers TERM=xterm.
+  if (tty && !has_term) ctx->env_strings.push_back("TERM=xterm");
+  for (auto& a : ctx->args) ctx->argv.push_back(a.data());
+  ctx->argv.push_back(nullptr);
+  for (auto& e : ctx->env_strings) ctx->envp.push_back(e.data());
+  ctx->envp.push_back(nullptr);
+  if (spec.cgroup_version != "none" && !spec.cgroup_path.empty()) {
+    ctx->procs = cm::CgroupWriter::ForVersion(cm::ParseCgroupVersion(spec.cgroup_version), spec.cgroup_root)
+                     .ProcsFiles(spec.cgroup_path);
+  }
+  // The exec sees the container's volume mounts: join its mount namespace.
+  if (geteuid() == 0 && !spec.mounts.empty() && state.mounts_skipped.empty()) {
+    ctx->ns_fd = open(("/proc/" + std::to_string(state.pid) + "/ns/mnt").c_str(), O_RDONLY | O_CLOEXEC);
+  }
+  return ctx;
+}
+
+Result<std::unique_ptr<StreamingProcess>> ProcessRuntime::Exec(const std::string& id, const ExecRequest& req) {
+  CK_ASSIGN_OR_RETURN(std::unique_ptr<ExecContext> ctx, PrepareExec(id, req.argv, req.tty));
+  // The parent's ends [0] and the child's ends [1]; -1 where unused.
+  int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
+  auto close_all = [&] {
+    for (int* fd : {&in[0], &in[1], &out[0], &out[1], &err[0], &err[1]}) CloseFd(fd);
+  };
+  if (req.tty) {
+    int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    char name[128];
+    if (master < 0 || grantpt(master) != 0 || unlockpt(master) != 0 || ptsname_r(master, name, sizeof name) != 0) {
+      Status s = Internal(Errno("opening a pseudo-terminal"));
+      if (master >= 0) close(master);
+      return s;
+    }
+    out[0] = master;
+    out[1] = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (out[1] < 0) {
+      Status s = Internal(Errno(std::string("opening ") + name));
+      close_all();
+      return s;
+    }
+    if (req.stdin) in[0] = fcntl(master, F_DUPFD_CLOEXEC, 3);
+    in[1] = out[1];
+    err[1] = out[1];
+  } else {
+    if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0 || (req.stdin && pipe2(in, O_CLOEXEC) != 0)) {
+      Status s = Internal(Errno("pipe"));
+      close_all();
+      return s;
+    }
+    if (req.stdin) {
+      std::swap(in[0], in[1]);  // the parent writes, the child reads
+    } else {
+      in[1] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    }
+  }
+  pid_t child = SpawnInContainer(*ctx, ChildStdio{in[1], out[1], err[1], req.tty});
+  // The child's ends (with tty all three are the one slave fd).
+  if (req.tty) {
+    CloseFd(&out[1]);
+    in[1] = err[1] = -1;
+  } else {
+    CloseFd(&in[1]);
+    CloseFd(&out[1]);
+    CloseFd(&err[1]);
+  }
+  if (child < 0) {
+    Status s = Internal(Errno("fork"));
+    close_all();
+    return s;
+  }
+  int pidfd = PidfdOpen(child);
+  if (pidfd < 0) {
+    Status s = Internal(Errno("pidfd_open"));
+    kill(-child, SIGKILL);
+    waitpid(child, nullptr, 0);
+    close_all();
+    return s;
+  }
+  for (int fd : {in[0], out[0], err[0]}) SetNonBlocking(fd);
+  return std::unique_ptr<StreamingProcess>(new ExecProcess(child, pidfd, in[0], out[0], err[0], req.tty));
+}
+
+Result<std::unique_ptr<StreamingProcess>> ProcessRuntime::Attach(const std::string& id, bool stdin, bool tty) {
+  CK_ASSIGN_OR_RETURN(std::string dir, FindContainer(id));
+  CK_ASSIGN_OR_RETURN(std::shared_ptr<const ContainerSpec> spec, CachedSpec(dir));
+  CK_ASSIGN_OR_RETURN(ShimState state, shim::ReadState(dir));
+  if (state.phase != Phase::kRunning || !shim::ProcessAlive(state.pid, state.pid_start_ticks)) {
+    return Conflict("container " + id + " is not running");
+  }
+  if (stdin && !spec->stdin_open) {
+    return BadRequest("container \"" + spec->name + "\" of pod \"" + spec->pod_namespace + "/" + spec->pod_name +
+                      "\" does not have stdin enabled (stdin: true in its spec); attach without -i");
+  }
+  std::string log_path = spec->log_path.empty() ? dir + "/" + shim::kDefaultLogFile : spec->log_path;
+  struct stat st;
+  if (stat(log_path.c_str(), &st) != 0) return Internal(Errno("stat " + log_path));
+  int stdin_fd = -1;
+  struct stat closed;
+  if (stdin && !(spec->stdin_once && stat((dir + "/" + shim::kStdinClosedFile).c_str(), &closed) == 0)) {
+    // Non-blocking: a FIFO whose reader is gone (the container closed its stdin) fails with ENXIO
+    // instead of blocking; then there is no stdin to write to.
+    stdin_fd = open((dir + "/" + shim::kStdinFifo).c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    if (stdin_fd < 0 && errno != ENXIO) return Internal(Errno("opening the container's stdin"));
+  }
+  CK_ASSIGN_OR_RETURN(std::unique_ptr<AttachProcess> a,
+                      AttachProcess::Start(AttachProcess::Params{dir, log_path, static_cast<int64_t>(st.st_size), state,
+                                                                 spec->stdin_once, tty, stdin_fd}));
+  return std::unique_ptr<StreamingProcess>(std::move(a));
+}
+
+Result<ExecResult> ProcessRuntime::ExecSync(const std::string& id, const std::vector<std::string>& argv,
+                                            std::chrono::milliseconds timeout) {
+  CK_ASSIGN_OR_RETURN(std::unique_ptr<ExecContext> ctx, PrepareExec(id, argv, /*tty=*/false));
+  if (!ctx->missing.ok()) return ctx->missing;
+  int out[2];
+  if (pipe2(out, O_CLOEXEC) != 0) return Internal(Errno("pipe"));
+  int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  pid_t child = SpawnInContainer(*ctx, ChildStdio{null_fd, out[1], out[1], false});
   close(out[1]);
   if (null_fd >= 0) close(null_fd);
-  if (ns_fd >= 0) close(ns_fd);
   if (child < 0) {
     close(out[0]);
     return Internal(Errno("fork"));
   }
-  setpgid(child, child);
 
   ExecResult result;
   int pfd = PidfdOpen(child);
@@ -669,11 +1053,8 @@ Result<ExecResult> ProcessRuntime::ExecSync(const std::string& id, const std::ve
   }
   close(out[0]);
   if (pfd >= 0) close(pfd);
-  result.exit_code = WIFEXITED(wait_status) ? WEXITSTATUS(wait_status)
-                     : WIFSIGNALED(wait_status) ? 128 + WTERMSIG(wait_status)
-                                                : -1;
+  result.exit_code = ExitCodeOf(wait_status);
   return result;
 }
-#pragma GCC diagnostic pop
 
 }  // namespace ck::kubelet

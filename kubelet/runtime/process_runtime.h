@@ -21,6 +21,8 @@
 
 namespace ck::kubelet {
 
+struct ExecContext;  // process_runtime.cc: what an exec's child needs, shared by ExecSync and Exec
+
 // Set on a ContainerStatus (annotations) when the shim could not bind-mount the volumes (not
 // root, or no mount namespace); the value says why. The kubelet turns it into an event.
 inline constexpr char kAnnotationMountsSkipped[] = "clearkube.io/mounts-skipped";
@@ -48,6 +50,12 @@ class ProcessRuntime final : public ContainerRuntime {
   Result<std::vector<ContainerStatus>> ListPodContainers(const std::string& pod_uid) override;
   Result<ExecResult> ExecSync(const std::string& id, const std::vector<std::string>& argv,
                               std::chrono::milliseconds timeout) override;
+  // Exec: pipes, or a pseudo-terminal with tty (the child gets its own session with the terminal
+  // as controlling tty, and TERM=xterm when the container's env has no TERM).
+  Result<std::unique_ptr<StreamingProcess>> Exec(const std::string& id, const ExecRequest& req) override;
+  // Attach: the container's output from its CRI log (from the current end) and, with stdin, the
+  // FIFO ck-shim made for a stdin: true container (shim/README.md has the stdinOnce protocol).
+  Result<std::unique_ptr<StreamingProcess>> Attach(const std::string& id, bool stdin, bool tty) override;
 
   // <root>/pods/<uid> and <root>/pods/<uid>/containers/<id>; for tests and the README.
   std::string PodDir(const std::string& pod_uid) const;
@@ -65,6 +73,10 @@ class ProcessRuntime final : public ContainerRuntime {
   Result<std::shared_ptr<const shim::ContainerSpec>> CachedSpec(const std::string& dir);
   void ForgetSpec(const std::string& dir);
   std::string NewContainerId();
+  // Checks the container runs and builds the exec's context (env, working dir, cgroup, mount
+  // namespace); a command that cannot be found is recorded in the context, not an error.
+  Result<std::unique_ptr<ExecContext>> PrepareExec(const std::string& id, const std::vector<std::string>& argv,
+                                                   bool tty);
 
   const std::string root_dir_;
   const std::string shim_path_;

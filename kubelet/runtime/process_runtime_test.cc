@@ -2,11 +2,13 @@
 // cgroup tree in a temp dir (the shim writes the container's pid into it).
 #include "kubelet/runtime/process_runtime.h"
 
+#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 
 #include <gtest/gtest.h>
@@ -102,6 +104,78 @@ class ProcessRuntimeTest : public ::testing::Test {
 
   bool WaitLogLines(const std::string& path, size_t n) {
     return WaitUntil([&] { return LogLines(path).size() >= n; }, kWait);
+  }
+
+  // Feeds `input` to the process (then closes its stdin when `close_stdin`) and collects its
+  // output until both streams end and exit_fd is readable, within kWait.
+  struct Outcome {
+    std::string out, err;
+    int exit_code = -1;
+    bool finished = false;
+  };
+  Outcome Drive(StreamingProcess& p, std::string input, bool close_stdin = true,
+                const std::function<void(const std::string&)>& on_output = nullptr) {
+    Outcome o;
+    int fds[2] = {p.stdout_fd(), p.stderr_fd()};
+    std::string* sinks[2] = {&o.out, &o.err};
+    bool exited = false;
+    const auto deadline = std::chrono::steady_clock::now() + kWait;
+    while ((fds[0] >= 0 || fds[1] >= 0 || !exited) && std::chrono::steady_clock::now() < deadline) {
+      struct pollfd pf[4];
+      int n = 0;
+      for (int i = 0; i < 2; ++i) pf[n++] = {fds[i], POLLIN, 0};  // fd -1 is ignored by poll
+      pf[n++] = {exited ? -1 : p.exit_fd(), POLLIN, 0};
+      pf[n++] = {input.empty() ? -1 : p.stdin_fd(), POLLOUT, 0};
+      if (input.empty() && close_stdin && p.stdin_fd() >= 0) p.CloseStdin();
+      if (poll(pf, n, 100) < 0) break;
+      for (int i = 0; i < 2; ++i) {
+        if (!(pf[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+        char buf[4096];
+        ssize_t got = read(fds[i], buf, sizeof buf);
+        if (got > 0) {
+          sinks[i]->append(buf, got);
+          if (on_output) on_output(o.out);
+        } else if (got == 0 || (errno != EAGAIN && errno != EINTR)) {
+          fds[i] = -1;  // EOF (a terminal's master reads EIO once the slave side is gone)
+        }
+      }
+      if (pf[2].revents & POLLIN) exited = true;
+      if (!input.empty() && (pf[3].revents & POLLOUT)) {
+        ssize_t put = write(p.stdin_fd(), input.data(), input.size());
+        if (put > 0) input.erase(0, put);
+      }
+    }
+    o.finished = exited && fds[0] < 0 && fds[1] < 0;
+    auto code = p.ExitCode();
+    if (code.ok()) o.exit_code = *code;
+    return o;
+  }
+
+  // Reads what the process writes on stdout and stderr until `done(out, err)` holds or kWait passes.
+  bool ReadUntil(StreamingProcess& p, std::string* out, std::string* err,
+                 const std::function<bool()>& done) {
+    const auto deadline = std::chrono::steady_clock::now() + kWait;
+    while (!done()) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      struct pollfd pf[2] = {{p.stdout_fd(), POLLIN, 0}, {p.stderr_fd(), POLLIN, 0}};
+      poll(pf, 2, 100);
+      char buf[4096];
+      ssize_t got;
+      if ((pf[0].revents & POLLIN) && (got = read(pf[0].fd, buf, sizeof buf)) > 0) out->append(buf, got);
+      if ((pf[1].revents & POLLIN) && (got = read(pf[1].fd, buf, sizeof buf)) > 0) err->append(buf, got);
+    }
+    return true;
+  }
+
+  bool WriteAllTo(int fd, std::string data) {
+    const auto deadline = std::chrono::steady_clock::now() + kWait;
+    while (!data.empty() && std::chrono::steady_clock::now() < deadline) {
+      ssize_t n = write(fd, data.data(), data.size());
+      if (n > 0) data.erase(0, n);
+      if (n < 0 && errno != EAGAIN) return false;
+      if (n < 0) poll(nullptr, 0, 10);
+    }
+    return data.empty();
   }
 
   TempDir root_;
@@ -423,6 +497,154 @@ TEST_F(ProcessRuntimeTest, MountsAreSkippedAndReportedWhenNotRoot) {
   auto s = Find(*runtime_, *id);
   ASSERT_TRUE(s.ok());
   EXPECT_NE(s->annotations[kAnnotationMountsSkipped].find("not running as root"), std::string::npos);
+}
+
+TEST_F(ProcessRuntimeTest, ExecStreamsStdinStdoutStderrAndTheExitCode) {
+  TempDir work;
+  auto cfg = Config("app", {"sleep", "30"});
+  cfg.working_dir = work.path();
+  auto id = runtime_->StartContainer(pod_, cfg);
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+
+  auto cat = runtime_->Exec(*id, ExecRequest{.argv = {"cat"}, .stdin = true});
+  ASSERT_TRUE(cat.ok()) << cat.status().ToString();
+  EXPECT_EQ((*cat)->stderr_fd() >= 0, true);
+  std::string input;
+  for (int i = 0; i < 20000; ++i) input += "line " + std::to_string(i) + "\n";  // > a pipe's buffer
+  Outcome o = Drive(**cat, input);
+  EXPECT_TRUE(o.finished);
+  EXPECT_EQ(o.out, input);
+  EXPECT_EQ(o.err, "");
+  EXPECT_EQ(o.exit_code, 0);
+
+  auto sh = runtime_->Exec(*id, ExecRequest{.argv = {"sh", "-c", "echo $GREETING; pwd; echo oops >&2; exit 3"}});
+  ASSERT_TRUE(sh.ok());
+  EXPECT_EQ((*sh)->stdin_fd(), -1);
+  o = Drive(**sh, "");
+  EXPECT_TRUE(o.finished);
+  EXPECT_EQ(o.out, "hi there\n" + work.path() + "\n");
+  EXPECT_EQ(o.err, "oops\n");
+  EXPECT_EQ(o.exit_code, 3);
+
+  auto killed = runtime_->Exec(*id, ExecRequest{.argv = {"sh", "-c", "kill -9 $$"}});
+  ASSERT_TRUE(killed.ok());
+  EXPECT_EQ(Drive(**killed, "").exit_code, 128 + 9);
+}
+
+TEST_F(ProcessRuntimeTest, ExecOfAMissingCommandExits127WithRuncsMessage) {
+  auto id = runtime_->StartContainer(pod_, Config("app", {"sleep", "30"}));
+  ASSERT_TRUE(id.ok());
+  auto p = runtime_->Exec(*id, ExecRequest{.argv = {"ck-no-such-program"}});
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  Outcome o = Drive(**p, "");
+  EXPECT_EQ(o.exit_code, 127);
+  EXPECT_EQ(o.err, "exec: \"ck-no-such-program\": executable file not found in $PATH\n");
+  TempDir dir;
+  testutil::WriteFileOrDie(dir.File("script"), "#!/bin/sh\n");
+  auto not_exec = runtime_->Exec(*id, ExecRequest{.argv = {dir.File("script")}});
+  ASSERT_TRUE(not_exec.ok());
+  EXPECT_EQ(Drive(**not_exec, "").exit_code, 126);
+}
+
+TEST_F(ProcessRuntimeTest, ExecWithATerminal) {
+  auto id = runtime_->StartContainer(pod_, Config("app", {"sleep", "30"}));
+  ASSERT_TRUE(id.ok());
+  auto p = runtime_->Exec(*id, ExecRequest{.argv = {"sh", "-c", "read l; stty size; echo \"term=$TERM\"; "
+                                                                "[ -t 0 ] && [ -t 2 ] && echo all-ttys; exit 5"},
+                                           .stdin = true,
+                                           .tty = true});
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_EQ((*p)->stderr_fd(), -1);
+  ASSERT_TRUE((*p)->Resize(100, 40).ok());
+  Outcome o = Drive(**p, "go\n", /*close_stdin=*/false);
+  EXPECT_TRUE(o.finished);
+  EXPECT_NE(o.out.find("40 100\r\n"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("term=xterm\r\n"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("all-ttys"), std::string::npos) << o.out;
+  EXPECT_EQ(o.exit_code, 5);
+}
+
+TEST_F(ProcessRuntimeTest, ExecEndsWithItsOwnerAndNeedsARunningContainer) {
+  auto id = runtime_->StartContainer(pod_, Config("app", {"sleep", "30"}));
+  ASSERT_TRUE(id.ok());
+  auto p = runtime_->Exec(*id, ExecRequest{.argv = {"sleep", "30"}});
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ((*p)->ExitCode().status().code(), Code::kUnavailable);
+  auto t0 = std::chrono::steady_clock::now();
+  p->reset();  // SIGKILL and reap
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, seconds(5));
+
+  EXPECT_EQ(runtime_->Exec("no-such-id", ExecRequest{.argv = {"true"}}).status().code(), Code::kNotFound);
+  EXPECT_EQ(runtime_->Exec(*id, ExecRequest{}).status().code(), Code::kInvalid);
+  ASSERT_TRUE(runtime_->StopContainer(*id, seconds(5)).ok());
+  EXPECT_EQ(runtime_->Exec(*id, ExecRequest{.argv = {"true"}}).status().code(), Code::kConflict);
+  EXPECT_EQ(runtime_->Attach(*id, false, false).status().code(), Code::kConflict);
+}
+
+TEST_F(ProcessRuntimeTest, AttachSeesNewOutputAndWritesStdin) {
+  auto cfg = Config("echoer", {"sh", "-c", "echo started; while read l; do echo \"got $l\"; echo \"err $l\" >&2; done; "
+                                            "echo never"});
+  cfg.stdin_open = true;
+  auto id = runtime_->StartContainer(pod_, cfg);
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  ASSERT_TRUE(WaitLogLines(cfg.log_path, 1));
+
+  auto a = runtime_->Attach(*id, true, false);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  ASSERT_GE((*a)->stdin_fd(), 0);
+  ASSERT_TRUE(WriteAllTo((*a)->stdin_fd(), "one\n"));
+  std::string out, err;
+  ASSERT_TRUE(ReadUntil(**a, &out, &err, [&] { return out == "got one\n" && err == "err one\n"; }))
+      << out << "|" << err;
+  // Without stdinOnce, an attacher closing its stdin does not close the container's.
+  (*a)->CloseStdin();
+  a->reset();
+
+  auto b = runtime_->Attach(*id, true, false);
+  ASSERT_TRUE(b.ok());
+  ASSERT_TRUE(WriteAllTo((*b)->stdin_fd(), "two\n"));
+  out.clear();
+  err.clear();
+  ASSERT_TRUE(ReadUntil(**b, &out, &err, [&] { return out == "got two\n"; })) << out;
+  EXPECT_EQ(Find(*runtime_, *id)->state, ContainerState::kRunning);
+
+  // tty asked of a container without one: one output stream.
+  auto c = runtime_->Attach(*id, false, true);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ((*c)->stderr_fd(), -1);
+  EXPECT_EQ((*c)->stdin_fd(), -1);
+  ASSERT_TRUE(WriteAllTo((*b)->stdin_fd(), "three\n"));
+  out.clear();
+  ASSERT_TRUE(ReadUntil(**c, &out, &err, [&] { return out == "got three\nerr three\n"; })) << out;
+}
+
+TEST_F(ProcessRuntimeTest, AttachStdinOnceClosesTheContainersStdinAndReportsTheExit) {
+  auto cfg = Config("reader", {"sh", "-c", "cat; echo eof-seen; exit 4"});
+  cfg.stdin_open = true;
+  cfg.stdin_once = true;
+  auto id = runtime_->StartContainer(pod_, cfg);
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  auto a = runtime_->Attach(*id, true, false);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  Outcome o = Drive(**a, "payload\n");  // then CloseStdin
+  EXPECT_TRUE(o.finished);
+  EXPECT_EQ(o.out, "payload\neof-seen\n");
+  EXPECT_EQ(o.exit_code, 4);
+  ContainerStatus st;
+  ASSERT_TRUE(WaitExited(*id, &st));
+  EXPECT_EQ(st.exit_code, 4);
+}
+
+TEST_F(ProcessRuntimeTest, AttachStdinNeedsStdinInTheSpec) {
+  auto id = runtime_->StartContainer(pod_, Config("app", {"sleep", "30"}));
+  ASSERT_TRUE(id.ok());
+  auto a = runtime_->Attach(*id, true, false);
+  ASSERT_FALSE(a.ok());
+  EXPECT_EQ(a.status().code(), Code::kBadRequest);
+  EXPECT_NE(a.status().message().find("does not have stdin enabled"), std::string::npos) << a.status().message();
+  auto out_only = runtime_->Attach(*id, false, false);
+  ASSERT_TRUE(out_only.ok());
+  EXPECT_EQ((*out_only)->stdin_fd(), -1);
 }
 
 }  // namespace

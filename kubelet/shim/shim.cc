@@ -26,6 +26,43 @@ WallTime Now() { return RealClock::Get().Now(); }
 
 std::string Errno(const std::string& what) { return what + ": " + std::strerror(errno); }
 
+// The write end of the stdin FIFO the shim keeps open, so the container never reads EOF while
+// nobody is attached. SIGUSR1 (sent by a stdinOnce attacher that closed its own end) closes it:
+// close() is async-signal-safe, and nothing else touches the fd after the handler is installed.
+volatile sig_atomic_t g_stdin_keep_fd = -1;
+
+void CloseKeptStdin(int) {
+  int fd = g_stdin_keep_fd;
+  g_stdin_keep_fd = -1;
+  if (fd >= 0) close(fd);
+}
+
+// Makes <dir>/stdin (a FIFO) and opens it: the read end for the container, the write end kept
+// by the shim (close-on-exec, so the container never holds a writer).
+Status OpenStdinFifo(const std::string& dir, int* read_fd) {
+  std::string path = dir + "/" + kStdinFifo;
+  unlink(path.c_str());
+  unlink((dir + "/" + kStdinClosedFile).c_str());
+  if (mkfifo(path.c_str(), 0600) != 0) return Internal(Errno("creating the stdin FIFO " + path));
+  // Opening the read side first, non-blocking, lets the write side open without waiting.
+  int rd = open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (rd < 0) return Internal(Errno("opening " + path));
+  int wr = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (wr < 0) {
+    close(rd);
+    return Internal(Errno("opening " + path));
+  }
+  fcntl(rd, F_SETFL, fcntl(rd, F_GETFL) & ~O_NONBLOCK);  // the container reads it blocking
+  g_stdin_keep_fd = wr;
+  struct sigaction sa;
+  std::memset(&sa, 0, sizeof sa);
+  sa.sa_handler = CloseKeptStdin;
+  sa.sa_flags = SA_RESTART;
+  sigaction(SIGUSR1, &sa, nullptr);
+  *read_fd = rd;
+  return Status::Ok();
+}
+
 void WriteAll(int fd, const std::string& s) {
   size_t done = 0;
   while (done < s.size()) {
@@ -119,7 +156,7 @@ class Shim {
     Status s = WriteState(dir_, state_);
     if (!s.ok()) std::fprintf(stderr, "ck-shim: %s\n", s.ToString().c_str());
   }
-  Result<pid_t> StartContainer(const std::string& executable, int out_fd, int err_fd);
+  Result<pid_t> StartContainer(const std::string& executable, int in_fd, int out_fd, int err_fd);
   void Pump(pid_t pid, int out_fd, int err_fd, int* wait_status);
 
   std::string dir_;
@@ -141,7 +178,7 @@ int Shim::Fail(const std::string& message) {
   return 1;
 }
 
-Result<pid_t> Shim::StartContainer(const std::string& executable, int out_fd, int err_fd) {
+Result<pid_t> Shim::StartContainer(const std::string& executable, int in_fd, int out_fd, int err_fd) {
   // Everything the child needs is prepared here: between fork and exec it only makes syscalls.
   std::vector<std::string> env_strings;
   for (const auto& [k, v] : spec_.env) env_strings.push_back(k + "=" + v);
@@ -179,7 +216,7 @@ Result<pid_t> Shim::StartContainer(const std::string& executable, int out_fd, in
     };
     setpgid(0, 0);  // its own process group: StopContainer signals the whole group
     ResetSignalsForExec();
-    dup2(devnull, 0);
+    dup2(in_fd >= 0 ? in_fd : devnull, 0);
     dup2(out_fd, 1);
     dup2(err_fd, 2);
     if (chdir(workdir.c_str()) != 0) die(chdir_error);
@@ -294,7 +331,7 @@ int Shim::Run() {
   auto executable = ResolveExecutable(spec_.argv[0], spec_.env, spec_.working_dir.empty() ? "/" : spec_.working_dir);
   if (!executable.ok()) return Fail(executable.status().message());
 
-  std::string log_path = spec_.log_path.empty() ? dir_ + "/container.log" : spec_.log_path;
+  std::string log_path = spec_.log_path.empty() ? dir_ + "/" + kDefaultLogFile : spec_.log_path;
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(log_path).parent_path(), ec);
   log_fd_ = open(log_path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
@@ -306,11 +343,17 @@ int Shim::Run() {
     if (!s.ok()) return Fail(s.message());
   }
 
+  int stdin_fd = -1;
+  if (spec_.stdin_open) {
+    Status s = OpenStdinFifo(dir_, &stdin_fd);
+    if (!s.ok()) return Fail(s.message());
+  }
   int out[2], err[2];
   if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) return Fail(Errno("pipe"));
-  auto pid = StartContainer(*executable, out[1], err[1]);
+  auto pid = StartContainer(*executable, stdin_fd, out[1], err[1]);
   close(out[1]);
   close(err[1]);
+  if (stdin_fd >= 0) close(stdin_fd);
   if (!pid.ok()) return Fail(pid.status().message());
 
   state_.phase = Phase::kRunning;

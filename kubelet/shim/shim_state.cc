@@ -78,6 +78,9 @@ std::string SpecToJson(const ContainerSpec& s) {
         {"memory_limit_bytes", s.resources.memory_limit_bytes}}},
       {"attempt", s.attempt},
       {"init", s.init},
+      {"stdin", s.stdin_open},
+      {"stdin_once", s.stdin_once},
+      {"tty", s.tty},
       {"log_path", s.log_path},
       {"termination_message_path", s.termination_message_path},
       {"labels", s.labels},
@@ -114,6 +117,9 @@ Result<ContainerSpec> SpecFromJson(std::string_view text) {
     s.resources.memory_limit_bytes = r.value("memory_limit_bytes", int64_t{0});
     s.attempt = d.value("attempt", 0);
     s.init = d.value("init", false);
+    s.stdin_open = d.value("stdin", false);
+    s.stdin_once = d.value("stdin_once", false);
+    s.tty = d.value("tty", false);
     s.log_path = d.value("log_path", "");
     s.termination_message_path = d.value("termination_message_path", "");
     s.labels = d.value("labels", std::map<std::string, std::string>{});

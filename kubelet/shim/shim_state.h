@@ -30,6 +30,12 @@ inline constexpr char kSpecFile[] = "spec.json";
 inline constexpr char kStateFile[] = "state.json";
 inline constexpr char kShimPidFile[] = "shim.pid";
 inline constexpr char kShimLogFile[] = "shim.log";
+// The container's log when the spec names none.
+inline constexpr char kDefaultLogFile[] = "container.log";
+// stdin: true: the FIFO that is the container's stdin (attach writes it) and the marker a
+// stdinOnce attacher leaves once it closed stdin for good (README.md).
+inline constexpr char kStdinFifo[] = "stdin";
+inline constexpr char kStdinClosedFile[] = "stdin.closed";
 // Longest CRI log line body; longer output is split into P (partial) lines, as containerd does.
 inline constexpr size_t kMaxLogLineBytes = 16 * 1024;
 // Upstream caps the termination message at 4096 bytes.
@@ -50,6 +56,9 @@ struct ContainerSpec {
   LinuxResources resources;
   int32_t attempt = 0;
   bool init = false;
+  bool stdin_open = false;  // stdin: true: the shim makes the kStdinFifo the container's stdin
+  bool stdin_once = false;
+  bool tty = false;         // recorded; process mode gives containers no terminal
   std::string log_path;
   std::string termination_message_path;
   std::map<std::string, std::string> labels, annotations;
