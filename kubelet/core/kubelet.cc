@@ -214,6 +214,8 @@ Status KubeletApp::BuildNodes() {
     config.pods = std::to_string(options_.max_pods);
     config.runtime_version = parts->runtime->Name() + "://" + parts->runtime->Version();
     config.pod_cidr = options_.pod_cidr;
+    // The kubelet API port the apiserver dials (status.daemonEndpoints.kubeletEndpoint).
+    if (context_.common_flags().secure_port > 0) config.kubelet_port = context_.common_flags().secure_port;
     parts->agent = std::make_unique<NodeAgent>(*api_, context_.clock(), config, *parts->network, nullptr);
     parts->events = std::make_unique<client::EventRecorder>(broadcaster_->NewRecorder({"kubelet", name}));
     NodeParts* raw = parts.get();
