@@ -226,7 +226,9 @@ std::vector<ComponentSpec> BuildComponents(const UpOptions& o) {
     k.args.insert(k.args.end(), {"--bind-address=" + ip, "--secure-port=" + std::to_string(o.kubelet_port),
                                  "--tls-cert-file=" + d.File("kubelet-" + node + ".crt"),
                                  "--tls-private-key-file=" + d.File("kubelet-" + node + ".key"),
-                                 "--client-ca-file=" + d.File("ca.crt")});
+                                 "--client-ca-file=" + d.File("ca.crt"),
+                                 // Every node's healthz (10248) on its own IP: they share one machine.
+                                 "--healthz-bind-address=" + ip});
     return k;
   };
   if (o.runtime == "fake" && o.nodes > 0) {

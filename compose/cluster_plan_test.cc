@@ -171,7 +171,8 @@ TEST(BuildComponents, KubeletCommandLinesCycleZonesAndUseNodeIps) {
                                    "--pod-manifest-path=/s/nodes/node-2/manifests", "--file-check-frequency=1s",
                                    "--bind-address=127.0.1.2", "--secure-port=10250",
                                    "--tls-cert-file=/s/kubelet-node-2.crt",
-                                   "--tls-private-key-file=/s/kubelet-node-2.key", "--client-ca-file=/s/ca.crt"));
+                                   "--tls-private-key-file=/s/kubelet-node-2.key", "--client-ca-file=/s/ca.crt",
+                                   "--healthz-bind-address=127.0.1.2"));
   EXPECT_THAT(specs[3].args, Contains("--node-labels=topology.kubernetes.io/zone=zone-a"));
   EXPECT_THAT(specs[5].args, Contains("--node-labels=topology.kubernetes.io/zone=zone-c"));
   EXPECT_THAT(specs[6].args, Contains("--node-labels=topology.kubernetes.io/zone=zone-a"));

@@ -59,9 +59,11 @@ struct Daemon::Impl final : Context {
 
   void Handle(std::string prefix, net::HttpHandler handler) override {
     std::lock_guard lock(mu);
-    routes.push_back({std::move(prefix), std::move(handler)});
-    // Longest prefix first, so the first match is the most specific one.
-    std::sort(routes.begin(), routes.end(), [](const Route& a, const Route& b) { return a.prefix.size() > b.prefix.size(); });
+    routes.insert(routes.begin(), {std::move(prefix), std::move(handler)});
+    // Longest prefix first, so the first match is the most specific one; of two equal prefixes
+    // the later registration wins (a component may put its own /metrics in front).
+    std::stable_sort(routes.begin(), routes.end(),
+                     [](const Route& a, const Route& b) { return a.prefix.size() > b.prefix.size(); });
   }
 
   void SetFallback(net::HttpHandler handler) override {

@@ -75,6 +75,11 @@ void RegisterFlags(CLI::App& app, Options* o) {
   app.add_option("--hostname-override", o->hostname_override,
                  "If non-empty, will use this string as identification instead of the actual hostname.");
   app.add_option("--node-ip", o->node_ip, "IP address of the node.");
+  app.add_option("--healthz-port", o->healthz_port,
+                 "The port of the localhost healthz endpoint (set to 0 to disable).")
+      ->check(CLI::Range(0, 65535));
+  app.add_option("--healthz-bind-address", o->healthz_bind_address,
+                 "The IP address for the healthz server to serve on.");
   app.add_option("--root-dir", o->root_dir, "Directory path for managing kubelet files (pods, logs, state).");
   app.add_option("--runtime", o->runtime,
                  "Container runtime: process (child processes under ck-shim) or fake (no processes).")
@@ -312,6 +317,26 @@ KubeletApp::NodeParts* KubeletApp::NodeFor(const std::string& name) {
 
 Status KubeletApp::Start() {
   broadcaster_->Start();
+  if (options_.healthz_port > 0) {
+    net::HttpServerOptions ho;
+    ho.bind_address = options_.healthz_bind_address;
+    ho.port = static_cast<uint16_t>(options_.healthz_port);
+    ho.tls = false;
+    ho.thread_name = "healthz";
+    healthz_ = std::make_unique<net::HttpServer>(ho, [this](net::Request r, std::shared_ptr<net::ResponseWriter> w) {
+      if (r.path != "/healthz" && !r.path.starts_with("/healthz/")) {
+        w->Respond(404, net::Headers{{"Content-Type", "text/plain"}}, "404 page not found\n");
+        return;
+      }
+      net::Response resp = context_.health().Serve(r.path, r.raw_query);
+      w->Respond(resp.status, std::move(resp.headers), std::move(resp.body));
+    });
+    // As upstream, a healthz port that cannot be bound is logged, not fatal.
+    if (Status s = healthz_->Start(); !s.ok()) {
+      CK_LOG_WARNING("Failed to start healthz server", "err", s.message());
+      healthz_.reset();
+    }
+  }
   const bool many = nodes_.size() > 1;
   const std::string only = nodes_.begin()->first;
   client::InformerSpec pod_spec;
@@ -495,6 +520,7 @@ void KubeletApp::TickLoop() {
 void KubeletApp::Stop() {
   if (stopping_.exchange(true)) return;
   if (server_) server_->Stop();
+  if (healthz_) healthz_->Stop();
   heartbeat_wakeup_.Notify();
   heartbeat_wakeup_stop_.Notify();
   tick_wakeup_.Notify();

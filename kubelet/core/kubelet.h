@@ -50,6 +50,9 @@ struct Options {
   // Static pods (kubelet/config): a directory of Pod manifests or one file; "" none.
   std::string pod_manifest_path;
   std::string file_check_frequency = "20s";
+  // Plain-HTTP /healthz (upstream --healthz-port, --healthz-bind-address); port 0 disables it.
+  int32_t healthz_port = 10248;
+  std::string healthz_bind_address = "127.0.0.1";
   // Fake runtime.
   int32_t fake_nodes = 0;              // 0: one node named --hostname-override
   std::string fake_node_cpu = "32";
@@ -85,6 +88,7 @@ class KubeletApp {
   std::unique_ptr<client::EventBroadcaster> broadcaster_;
   std::unique_ptr<cm::CgroupWriter> cgroups_;  // process mode: resource limits
   std::unique_ptr<KubeletServer> server_;      // the kubelet API (one node, process mode)
+  std::unique_ptr<net::HttpServer> healthz_;   // --healthz-port
   std::unique_ptr<ThreadPool> shared_pool_;     // --fake-nodes: one pool for every node's pod workers
   std::map<std::string, std::unique_ptr<NodeParts>> nodes_;  // fixed after BuildNodes
   client::HandlerRegistration pod_handler_;  // its HasSynced: every listed pod was delivered

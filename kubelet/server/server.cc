@@ -223,9 +223,10 @@ void KubeletServer::Register(daemon::Context& context) {
       return c.state == ContainerState::kRunning;
     }));
   });
-  for (const char* prefix : {"/containerLogs/", "/exec/", "/attach/", "/portForward/", "/pods"}) {
+  for (const char* prefix : {"/containerLogs/", "/exec/", "/attach/", "/portForward/", "/pods", "/metrics"}) {
     context.Handle(prefix, [this](net::Request r, std::shared_ptr<net::ResponseWriter> w) { Handle(std::move(r), std::move(w)); });
   }
+  metrics_ = &m;
 }
 
 void KubeletServer::Stop() {
@@ -260,10 +261,14 @@ void KubeletServer::Serve(const net::Request& request, const std::shared_ptr<net
   Target t;
   if (!parts.empty()) t.kind = std::string(parts[0]);
   if (requests_) {
-    const bool long_running = t.kind != "pods";
+    const bool long_running = t.kind != "pods" && t.kind != "metrics";
     requests_->With({request.method, t.kind, "readwrite", long_running ? "true" : "false"}).Inc();
   }
   if (t.kind == "pods" && parts.size() == 1) return ServePods(writer);
+  if (t.kind == "metrics" && parts.size() == 1 && metrics_) {
+    // Unlike the other daemons, the kubelet's metrics need nodes/metrics (upstream).
+    return writer->Respond(200, net::Headers{{"Content-Type", "text/plain; version=0.0.4"}}, metrics_->Render());
+  }
   const bool pod_level = t.kind == "portForward";
   const size_t want_min = pod_level ? 3 : 4, want_max = pod_level ? 4 : 5;
   if (parts.size() < want_min || parts.size() > want_max ||

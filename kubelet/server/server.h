@@ -7,6 +7,7 @@
 //   GET|POST /attach/{ns}/{pod}[/{uid}]/{container}
 //   GET|POST /portForward/{ns}/{pod}[/{uid}]?port=...
 //   GET  /pods                                   the pods this node runs (a PodList)
+//   GET  /metrics                                the kubelet_* and process metrics (nodes/metrics)
 // Upgrades: WebSocket (v5/v4.channel.k8s.io; SPDY/3.1+portforward.k8s.io tunnelled) or SPDY/3.1
 // (X-Stream-Protocol-Version), codecs in kubelet/streaming. Every request is authenticated and
 // authorized by KubeletAuth (client certificate or TokenReview, then SubjectAccessReview).
@@ -75,6 +76,7 @@ class KubeletServer {
   std::condition_variable idle_;
   int active_ = 0;  // request threads running; guarded by mu_
   metrics::Family<metrics::Counter>* requests_ = nullptr;
+  metrics::Registry* metrics_ = nullptr;
 };
 
 }  // namespace ck::kubelet
