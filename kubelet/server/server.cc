@@ -700,7 +700,8 @@ void KubeletServer::ServePortForward(const Target& t, const net::Request& reques
         events = POLLOUT;
       } else {
         if (!p->pod_eof && can_send) events |= POLLIN;
-        if (!p->to_pod.empty()) events |= POLLOUT;
+        // A client FIN set by this round's Feed is written after the poll: do not wait for it.
+        if (!p->to_pod.empty() || (p->client_fin && !p->wrote_fin)) events |= POLLOUT;
       }
       fds.push_back({p->fd, events, 0});
     }
