@@ -615,7 +615,11 @@ TEST_F(ProcessRuntimeTest, AttachSeesNewOutputAndWritesStdin) {
   EXPECT_EQ((*c)->stdin_fd(), -1);
   ASSERT_TRUE(WriteAllTo((*b)->stdin_fd(), "three\n"));
   out.clear();
-  ASSERT_TRUE(ReadUntil(**c, &out, &err, [&] { return out == "got three\nerr three\n"; })) << out;
+  // The shim reads the container's stdout and stderr pipes separately, so the two lines may be
+  // logged in either order.
+  ASSERT_TRUE(ReadUntil(**c, &out, &err, [&] {
+    return out == "got three\nerr three\n" || out == "err three\ngot three\n";
+  })) << out;
 }
 
 TEST_F(ProcessRuntimeTest, AttachStdinOnceClosesTheContainersStdinAndReportsTheExit) {
