@@ -229,9 +229,21 @@ void KubeletServer::Register(daemon::Context& context) {
   metrics_ = &m;
 }
 
+uint64_t KubeletServer::AddWaker(std::function<void()> wake) {
+  std::lock_guard lock(mu_);
+  wakers_[++next_waker_] = std::move(wake);
+  return next_waker_;
+}
+
+void KubeletServer::RemoveWaker(uint64_t id) {
+  std::lock_guard lock(mu_);
+  wakers_.erase(id);
+}
+
 void KubeletServer::Stop() {
   stopping_ = true;
   std::unique_lock lock(mu_);
+  for (auto& [id, wake] : wakers_) wake();
   idle_.wait_for(lock, std::chrono::seconds(10), [&] { return active_ == 0; });
 }
 
@@ -474,6 +486,7 @@ void KubeletServer::ServeRemoteCommand(const Target& t, const net::Request& requ
   std::shared_ptr<net::RawStream> raw = writer->Upgrade(UpgradeHeaders(request, websocket, protocol), conn->Handlers(conn));
   if (!raw) return;
   conn->Attach(raw);
+  const uint64_t waker = AddWaker([conn] { conn->wake().Signal(); });
   (*session)->Start();
 
   std::unique_ptr<StreamingProcess> proc;
@@ -574,6 +587,7 @@ void KubeletServer::ServeRemoteCommand(const Target& t, const net::Request& requ
   // Destroying the process kills an exec that still runs (the client went away).
   proc.reset();
   raw->Close();
+  RemoveWaker(waker);
 }
 
 namespace {
@@ -667,6 +681,7 @@ void KubeletServer::ServePortForward(const Target& t, const net::Request& reques
   std::shared_ptr<net::RawStream> raw = writer->Upgrade(UpgradeHeaders(request, websocket, protocol), conn->Handlers(conn));
   if (!raw) return;
   conn->Attach(raw);
+  const uint64_t waker = AddWaker([conn] { conn->wake().Signal(); });
 
   std::string buf(kReadBlock, '\0');
   std::vector<struct pollfd> fds;
@@ -757,6 +772,7 @@ void KubeletServer::ServePortForward(const Target& t, const net::Request& reques
     spdy->Close();
   }
   raw->Close();
+  RemoveWaker(waker);
 }
 
 }  // namespace ck::kubelet

@@ -23,6 +23,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -75,6 +76,11 @@ class KubeletServer {
   std::mutex mu_;
   std::condition_variable idle_;
   int active_ = 0;  // request threads running; guarded by mu_
+  // Wakes the pump of each open exec/attach/port-forward session (Stop ends them at once).
+  std::map<uint64_t, std::function<void()>> wakers_;  // guarded by mu_
+  uint64_t next_waker_ = 0;                           // guarded by mu_
+  uint64_t AddWaker(std::function<void()> wake);
+  void RemoveWaker(uint64_t id);
   metrics::Family<metrics::Counter>* requests_ = nullptr;
   metrics::Registry* metrics_ = nullptr;
 };
