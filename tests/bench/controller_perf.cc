@@ -142,12 +142,18 @@ Run RunOnce(int replicas) {
   appsv1::Deployment next = **current;
   next.mutable_spec()->mutable_template_()->mutable_spec()->mutable_containers(0)->set_image("app:2");
   start = Clock::now();
-  CK_CHECK((*api)->Update(Res(appsv1::Deployment::descriptor()), "default", next).ok());
+  auto updated = (*api)->Update(Res(appsv1::Deployment::descriptor()), "default", next);
+  CK_CHECK(updated.ok());
+  // The generation of the new template: the informer may still hold the old object, whose
+  // status already says "all updated" for the old generation.
+  const int64_t generation = static_cast<const appsv1::Deployment&>(**updated).metadata().generation();
+  CK_CHECK(generation > next.metadata().generation()) << "generation " << generation;
   CK_CHECK(testutil::WaitUntil(
       [&] {
         auto d = deployments.Lister().Get("default", "scale");
+        if (!d.ok()) return false;
         const auto& st = (*d)->status();
-        return d.ok() && st.observedgeneration() >= (*d)->metadata().generation() && st.updatedreplicas() == replicas &&
+        return st.observedgeneration() >= generation && st.updatedreplicas() == replicas &&
                st.availablereplicas() == replicas && st.replicas() == replicas;
       },
       300s, 5ms))
