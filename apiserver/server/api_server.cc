@@ -608,7 +608,8 @@ void ApiServer::HandleResource(Call& c) {
                                  i.subresource == "portforward")) {
       return ProxyToKubelet(c);
     }
-    // proxy (pods, services, nodes): not served.
+    if (r.resource == "nodes" && i.subresource == "proxy") return ProxyToKubelet(c);
+    // proxy (pods, services): not served.
     ErrorDetails d;
     d.name = i.name;
     d.kind = r.resource;
@@ -743,12 +744,22 @@ void ApiServer::ProxyToKubelet(Call& c) {
   const RequestInfo& i = c.info;
   ErrorDetails d;
   d.name = i.name;
-  d.kind = "pods";
+  d.kind = i.resource;
   if (!options_.kubelet_tls) {
     return Fail(c, Unavailable("the " + i.subresource +
                                " subresource needs the kubelet client credentials (--kubelet-client-certificate, "
                                "--kubelet-client-key)"),
                 &d);
+  }
+  if (i.resource == "nodes") {
+    ErrorDetails nd;
+    Result<std::shared_ptr<const Message>> n = registry_->Get(*c.resource, "", i.name, &nd);
+    if (!n.ok()) return Fail(c, n.status(), &nd);
+    Result<KubeletRequest> kr = BuildNodeProxyRequest(i, c.req.method, c.req.raw_query, c.req.headers, c.req.body,
+                                                      static_cast<const k8s::io::api::core::v1::Node&>(**n),
+                                                      options_.kubelet_preferred_address_types);
+    if (!kr.ok()) return Fail(c, kr.status(), &d);
+    return RelayToKubelet(c, std::move(*kr));
   }
   ErrorDetails pd;
   Result<std::shared_ptr<const Message>> pod = registry_->Get(*c.resource, i.namespace_, i.name, &pd);
@@ -764,18 +775,23 @@ void ApiServer::ProxyToKubelet(Call& c) {
     node_obj = *n;
     node = static_cast<const k8s::io::api::core::v1::Node*>(node_obj.get());
   }
-  Result<KubeletRequest> kr = BuildKubeletRequest(i, c.req.method, c.query, c.req.headers, p, *node,
-                                                  options_.kubelet_preferred_address_types);
+  Result<KubeletRequest> kr =
+      BuildKubeletRequest(i, c.req.method, c.query, c.req.headers, p, *node, options_.kubelet_preferred_address_types);
   if (!kr.ok()) return Fail(c, kr.status(), &d);
+  RelayToKubelet(c, std::move(*kr));
+}
+
+void ApiServer::RelayToKubelet(Call& c, KubeletRequest kr) {
+  const RequestInfo& i = c.info;
   net::ProxyTarget t;
-  t.host = kr->host;
-  t.port = kr->port;
+  t.host = kr.host;
+  t.port = kr.port;
   t.tls = options_.kubelet_tls;
-  t.request = std::move(kr->request);
-  t.on_error = [name = i.name](const Status& why, int* status, net::Headers* headers, std::string* body) {
+  t.request = std::move(kr.request);
+  t.on_error = [name = i.name, kind = i.resource](const Status& why, int* status, net::Headers* headers, std::string* body) {
     ErrorDetails ed;
     ed.name = name;
-    ed.kind = "pods";
+    ed.kind = kind;
     Status s = Unavailable(why.message());
     *status = HttpStatusOf(s.code());
     *headers = net::Headers{{"Content-Type", "application/json"}};

@@ -29,6 +29,7 @@
 #include "apiserver/discovery/discovery.h"
 #include "apiserver/discovery/openapi.h"
 #include "apiserver/registry.h"
+#include "apiserver/server/kubelet_proxy.h"
 #include "apiserver/server/wire.h"
 #include "apiserver/watch_cache.h"
 #include "common/base/clock.h"
@@ -159,7 +160,8 @@ class ApiServer {
   void Evict(Call& c);
   void Review(Call& c);
   void RequestToken(Call& c);
-  void ProxyToKubelet(Call& c);
+  void ProxyToKubelet(Call& c);  // pods/log|exec|attach|portforward, nodes/proxy
+  void RelayToKubelet(Call& c, KubeletRequest request);
   class RequestAdmission;
   // Admission of a subresource's own object (Binding, Eviction, TokenRequest): CREATE.
   Status AdmitSubresourceObject(Call& c, Message* object);

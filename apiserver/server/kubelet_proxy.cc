@@ -49,7 +49,55 @@ void AddParam(std::string* q, std::string_view key, std::string_view value) {
   *q += net::PercentEncode(value);
 }
 
+// The kubelet's address (first preferred type the node reports) and port.
+Status AddressOf(const v1::Node& node, const std::vector<std::string>& preferred_address_types, KubeletRequest* out) {
+  for (const std::string& type : preferred_address_types) {
+    for (const v1::NodeAddress& a : node.status().addresses()) {
+      if (a.type() == type && !a.address().empty()) {
+        out->host = a.address();
+        break;
+      }
+    }
+    if (!out->host.empty()) break;
+  }
+  if (out->host.empty()) {
+    return Unavailable("no preferred addresses found; known addresses: node " + node.metadata().name() + " has none usable");
+  }
+  int32_t port = node.status().daemonendpoints().kubeletendpoint().port();
+  out->port = static_cast<uint16_t>(port > 0 && port < 65536 ? port : 10250);
+  return Status::Ok();
+}
+
+// Request line, Host, the forwarded headers and Connection; the blank line is the caller's.
+std::string RequestHead(const std::string& method, const std::string& target, const KubeletRequest& to,
+                        const net::Headers& headers) {
+  std::string r = method + " " + target + " HTTP/1.1\r\nHost: " + to.host + ":" + std::to_string(to.port) + "\r\n";
+  for (const auto& [k, v] : headers.entries()) {
+    if (ForwardedHeader(k)) r += k + ": " + v + "\r\n";
+  }
+  r += to.upgrade ? "Connection: Upgrade\r\n" : "Connection: close\r\n";
+  return r;
+}
+
 }  // namespace
+
+Result<KubeletRequest> BuildNodeProxyRequest(const RequestInfo& info, const std::string& method,
+                                             std::string_view raw_query, const net::Headers& headers,
+                                             std::string_view body, const v1::Node& node,
+                                             const std::vector<std::string>& preferred_address_types) {
+  KubeletRequest out;
+  CK_RETURN_IF_ERROR(AddressOf(node, preferred_address_types, &out));
+  std::string target;
+  for (size_t i = 3; i < info.parts.size(); ++i) target += "/" + net::PercentEncode(info.parts[i]);
+  if (target.empty() || info.path.ends_with("/")) target += "/";
+  if (!raw_query.empty()) target += "?" + std::string(raw_query);
+  out.upgrade = !headers.Get("Upgrade").empty();
+  out.request = RequestHead(method, target, out, headers);
+  if (!body.empty()) out.request += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  out.request += "\r\n";
+  out.request += body;
+  return out;
+}
 
 Result<std::string> ContainerFor(const v1::Pod& pod, std::string_view requested) {
   const std::string& name = pod.metadata().name();
@@ -86,18 +134,7 @@ Result<KubeletRequest> BuildKubeletRequest(const RequestInfo& info, const std::s
   }
 
   KubeletRequest out;
-  for (const std::string& type : preferred_address_types) {
-    for (const v1::NodeAddress& a : node.status().addresses()) {
-      if (a.type() == type && !a.address().empty()) {
-        out.host = a.address();
-        break;
-      }
-    }
-    if (!out.host.empty()) break;
-  }
-  if (out.host.empty()) return Unavailable("no preferred addresses found; known addresses: node " + node.metadata().name() + " has none usable");
-  int32_t port = node.status().daemonendpoints().kubeletendpoint().port();
-  out.port = static_cast<uint16_t>(port > 0 && port < 65536 ? port : 10250);
+  CK_RETURN_IF_ERROR(AddressOf(node, preferred_address_types, &out));
 
   std::string path, q;
   const std::string& ns = pod.metadata().namespace_();
@@ -134,13 +171,7 @@ Result<KubeletRequest> BuildKubeletRequest(const RequestInfo& info, const std::s
   if (sub != "log" && !out.upgrade) {
     return BadRequest("Upgrade request required");
   }
-  std::string& r = out.request;
-  r = method + " " + path + q + " HTTP/1.1\r\nHost: " + out.host + ":" + std::to_string(out.port) + "\r\n";
-  for (const auto& [k, v] : headers.entries()) {
-    if (ForwardedHeader(k)) r += k + ": " + v + "\r\n";
-  }
-  r += out.upgrade ? "Connection: Upgrade\r\n" : "Connection: close\r\n";
-  r += "\r\n";
+  out.request = RequestHead(method, path + q, out, headers) + "\r\n";
   return out;
 }
 

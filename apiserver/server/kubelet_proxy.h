@@ -40,6 +40,14 @@ Result<KubeletRequest> BuildKubeletRequest(const RequestInfo& info, const std::s
                                            const k8s::io::api::core::v1::Node& node,
                                            const std::vector<std::string>& preferred_address_types);
 
+// GET|POST|... /api/v1/nodes/{name}/proxy/{path}: the request the node's kubelet gets for
+// /{path} (upstream's node proxy; `kubectl get --raw /api/v1/nodes/node-1/proxy/pods`). The body,
+// if any, goes along; upgrade headers too (an exec through the node proxy).
+Result<KubeletRequest> BuildNodeProxyRequest(const RequestInfo& info, const std::string& method,
+                                             std::string_view raw_query, const net::Headers& headers,
+                                             std::string_view body, const k8s::io::api::core::v1::Node& node,
+                                             const std::vector<std::string>& preferred_address_types);
+
 // The container a request means: `requested` when set (it must exist), else the pod's only
 // container or its kubectl.kubernetes.io/default-container annotation.
 Result<std::string> ContainerFor(const k8s::io::api::core::v1::Pod& pod, std::string_view requested);

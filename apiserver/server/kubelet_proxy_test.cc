@@ -364,3 +364,37 @@ TEST(BuildKubeletRequestTest, CredentialsNeverGoOnButStreamNegotiationDoes) {
 
 }  // namespace
 }  // namespace ck::apiserver
+
+namespace ck::apiserver {
+namespace {
+
+// ---- BuildNodeProxyRequest ----
+
+TEST(BuildNodeProxyRequestTest, TheRestOfThePathGoesToTheKubeletWithQueryAndBody) {
+  RequestInfo i;
+  i.is_resource_request = true;
+  i.resource = "nodes";
+  i.name = "node-1";
+  i.subresource = "proxy";
+  i.path = "/api/v1/nodes/node-1/proxy/containerLogs/default/web/main";
+  i.parts = {"nodes", "node-1", "proxy", "containerLogs", "default", "web", "main"};
+  net::Headers h{{"Authorization", "Bearer secret"}, {"User-Agent", "kubectl"}};
+  Result<KubeletRequest> r = BuildNodeProxyRequest(i, "POST", "tailLines=2", h, "body!", MakeNode(),
+                                                   {"InternalIP"});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->host, "10.0.0.7");
+  EXPECT_FALSE(r->upgrade);
+  EXPECT_TRUE(r->request.starts_with("POST /containerLogs/default/web/main?tailLines=2 HTTP/1.1\r\n")) << r->request;
+  EXPECT_NE(r->request.find("\r\nContent-Length: 5\r\n\r\nbody!"), std::string::npos) << r->request;
+  EXPECT_NE(r->request.find("User-Agent: kubectl\r\n"), std::string::npos);
+  EXPECT_EQ(r->request.find("Authorization"), std::string::npos);
+
+  i.parts = {"nodes", "node-1", "proxy"};
+  i.path = "/api/v1/nodes/node-1/proxy";
+  r = BuildNodeProxyRequest(i, "GET", "", net::Headers{}, "", MakeNode(), {"InternalIP"});
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->request.starts_with("GET / HTTP/1.1\r\n")) << r->request;
+}
+
+}  // namespace
+}  // namespace ck::apiserver

@@ -537,6 +537,12 @@ TEST_F(ClusterOperations, KubeletApiAuthenticatesAndAuthorizesItsCallers) {
   std::tie(code, body) = KubeletGet("/pods", "--cert " + crt + " --key " + key);
   EXPECT_EQ(code, "200") << body;
   EXPECT_THAT(body, HasSubstr(R"("kind":"PodList")"));
+  // The same API through the apiserver's node proxy, as the apiserver-kubelet-client identity.
+  Ran r = g_cluster->Run(kDispatcher, {"get", "--raw", "/api/v1/nodes/node-1/proxy/pods"});
+  EXPECT_EQ(r.code, 0) << r.Both();
+  EXPECT_THAT(r.out, HasSubstr(R"("kind":"PodList")"));
+  r = g_cluster->Run(kDispatcher, {"get", "--raw", "/api/v1/nodes/node-1/proxy/metrics"});
+  EXPECT_THAT(r.out, HasSubstr(R"(kubelet_node_name{node="node-1"} 1)")) << r.Both();
 }
 
 TEST_F(ClusterOperations, AUserWithoutPodsExecGetsTheUpstreamForbidden) {
