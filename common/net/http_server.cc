@@ -11,7 +11,6 @@
 #include <sys/socket.h>
 
 #include <atomic>
-#include <cctype>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -337,90 +336,39 @@ bool AsksForUpgrade(const Headers& headers) {
   return false;
 }
 
-// Where a relayed response body ends: after Content-Length bytes, after the last chunk, or at
-// EOF when the head says neither (a relay must not wait for a backend that keeps the connection).
-class BodyEnd {
+// Where a relayed response ends: Beast's parser follows the bytes as they are relayed (head,
+// then Content-Length or chunked framing). A response delimited by EOF never completes here.
+class ResponseEnd {
  public:
-  // `head` is the response head up to and including its blank line.
-  explicit BodyEnd(std::string_view head, int status) {
-    Headers h;
-    size_t line_end = head.find("\r\n");
-    while (line_end != std::string_view::npos) {
-      size_t next = head.find("\r\n", line_end + 2);
-      if (next == std::string_view::npos || next == line_end + 2) break;
-      std::string_view line = head.substr(line_end + 2, next - line_end - 2);
-      if (size_t colon = line.find(':'); colon != std::string_view::npos) {
-        h.Add(std::string(TrimSpace(line.substr(0, colon))), std::string(TrimSpace(line.substr(colon + 1))));
-      }
-      line_end = next;
-    }
-    if (status == 204 || status == 304 || (status >= 100 && status < 200)) {
-      mode_ = kLength;
-    } else if (EqualsIgnoreCase(h.Get("Transfer-Encoding"), "chunked")) {
-      mode_ = kChunked;
-    } else if (std::optional<int64_t> n = ParseInt(h.Get("Content-Length")); n && *n >= 0) {
-      mode_ = kLength;
-      left_ = static_cast<uint64_t>(*n);
-    }
+  ResponseEnd() {
+    parser_.eager(true);
+    parser_.body_limit(boost::none);
+    parser_.header_limit(64 * 1024);
   }
-  // Consumes relayed body bytes; true once the body is complete.
+  // Consumes relayed bytes; true once the whole response went by (or it cannot be parsed, when
+  // the relay stops too).
   bool Feed(std::string_view data) {
-    if (mode_ == kEof) return false;
-    if (mode_ == kLength) {
-      left_ -= std::min<uint64_t>(left_, data.size());
-      return left_ == 0;
+    // The parser asks for more (need_more) without taking bytes it cannot finish with yet (a
+    // chunk's trailing CRLF): those are kept and offered again with the next ones.
+    pending_.append(data);
+    while (!parser_.is_done() && !pending_.empty()) {
+      auto& body = parser_.get().body();
+      body.data = scratch_;
+      body.size = sizeof scratch_;
+      beast::error_code ec;
+      size_t n = parser_.put(asio::buffer(pending_), ec);
+      pending_.erase(0, n);
+      if (ec == http::error::need_buffer) continue;  // the scratch body buffer was filled
+      if (ec == http::error::need_more) return false;
+      if (ec) return true;
     }
-    for (size_t i = 0; i < data.size() && state_ != kDone;) {
-      char ch = data[i];
-      switch (state_) {
-        case kSize:  // hex digits, optional extensions, CRLF
-          if (ch == '\n') {
-            state_ = left_ == 0 ? kTrailer : kData;
-            line_len_ = 0;
-          } else if (!in_ext_ && std::isxdigit(static_cast<unsigned char>(ch))) {
-            left_ = left_ * 16 + (std::isdigit(static_cast<unsigned char>(ch)) ? ch - '0' : (std::tolower(ch) - 'a' + 10));
-          } else if (ch != '\r') {
-            in_ext_ = true;
-          }
-          ++i;
-          break;
-        case kData: {
-          size_t take = std::min<uint64_t>(left_, data.size() - i);
-          left_ -= take;
-          i += take;
-          if (left_ == 0) state_ = kDataEnd;
-          break;
-        }
-        case kDataEnd:  // the CRLF after a chunk's data
-          if (ch == '\n') {
-            state_ = kSize;
-            in_ext_ = false;
-          }
-          ++i;
-          break;
-        case kTrailer:  // trailer lines until an empty one
-          if (ch == '\n') {
-            if (line_len_ == 0) state_ = kDone;
-            line_len_ = 0;
-          } else if (ch != '\r') {
-            ++line_len_;
-          }
-          ++i;
-          break;
-        case kDone:
-          break;
-      }
-    }
-    return state_ == kDone;
+    return parser_.is_done();
   }
-  bool complete_without_body() const { return mode_ == kLength && left_ == 0; }
 
  private:
-  enum Mode { kEof, kLength, kChunked } mode_ = kEof;
-  enum State { kSize, kData, kDataEnd, kTrailer, kDone } state_ = kSize;
-  uint64_t left_ = 0;
-  bool in_ext_ = false;
-  size_t line_len_ = 0;
+  http::response_parser<http::buffer_body> parser_;
+  std::string pending_;
+  char scratch_[16384];
 };
 
 // The status code of an HTTP/1.x response head, or 0.
@@ -965,12 +913,10 @@ class Connection final : public ConnBase {
     co_await asio::async_write(stream_, asio::buffer(head), tok);
     if (ec) co_return;
     const bool upgraded = client_upgrade && status == 101;
-    const size_t head_end = head.find("\r\n\r\n") + 4;
-    std::optional<BodyEnd> body_end;
+    std::optional<ResponseEnd> response_end;
     if (!upgraded) {
-      body_end.emplace(std::string_view(head).substr(0, head_end), status);
-      if (body_end->complete_without_body() ||
-          (head.size() > head_end && body_end->Feed(std::string_view(head).substr(head_end)))) {
+      response_end.emplace();
+      if (response_end->Feed(head)) {
         MarkClosed();
         CloseSocket();
         backend_tcp.close();
@@ -1003,7 +949,7 @@ class Connection final : public ConnBase {
       if (ec) break;
       co_await asio::async_write(stream_, asio::buffer(buf.data(), n), tok);
       if (ec) break;
-      if (body_end && body_end->Feed(std::string_view(buf.data(), n))) break;
+      if (response_end && response_end->Feed(std::string_view(buf.data(), n))) break;
     }
     MarkClosed();
     CloseSocket();

@@ -33,32 +33,25 @@ class RawClient {
   }
   void Write(std::string_view bytes) { asio::write(s_, asio::buffer(bytes)); }
   // Reads until `want` has been seen (or EOF); returns everything read.
-  std::string ReadUntil(std::string_view want) {
-    while (in_.find(want) == std::string::npos) {
-      char buf[4096];
-      beast::error_code ec;
-      size_t n = s_.read_some(asio::buffer(buf), ec);
-      if (ec) break;
-      in_.append(buf, n);
-    }
-    return in_;
-  }
-  std::string ReadToEof() {
-    while (true) {
-      char buf[4096];
-      beast::error_code ec;
-      size_t n = s_.read_some(asio::buffer(buf), ec);
-      if (ec) break;
-      in_.append(buf, n);
-    }
-    return in_;
-  }
+  std::string ReadUntil(std::string_view want) { return Read(&want); }
+  std::string ReadToEof() { return Read(nullptr); }
 
  private:
   asio::io_context ioc_;
   asio::ssl::context ctx_;
   asio::ssl::stream<tcp::socket> s_;
   std::string in_;
+
+  std::string Read(const std::string_view* want) {
+    while (want == nullptr || in_.find(*want) == std::string::npos) {
+      char buf[4096];
+      beast::error_code ec;
+      size_t n = s_.read_some(asio::buffer(buf), ec);
+      if (ec) break;
+      in_.append(buf, n);
+    }
+    return in_;
+  }
 };
 
 struct Backend {
