@@ -36,43 +36,14 @@ namespace {
 constexpr size_t kMaxBuffered = 4u << 20;  // bytes queued to a slow client before reading pauses
 constexpr size_t kReadBlock = 64u << 10;
 
-// A meta/v1 Status body: kubectl prints "Error from server (<reason>): <message>".
-std::string StatusBody(int code, std::string_view reason, std::string_view message) {
-  std::string out = R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":)";
-  AppendJsonString(out, message);
-  out += R"(,"reason":)";
-  AppendJsonString(out, reason);
-  out += R"(,"code":)" + std::to_string(code) + "}";
-  return out;
-}
-
+// Answers with a meta/v1 Status: kubectl prints "Error from server (<reason>): <message>".
 void Fail(const std::shared_ptr<net::ResponseWriter>& w, const Status& s) {
-  int code = 500;
-  std::string reason = "InternalError";
-  switch (s.code()) {
-    case Code::kBadRequest:
-    case Code::kInvalid:
-      code = 400, reason = "BadRequest";
-      break;
-    case Code::kUnauthorized:
-      code = 401, reason = "Unauthorized";
-      break;
-    case Code::kForbidden:
-      code = 403, reason = "Forbidden";
-      break;
-    case Code::kNotFound:
-      code = 404, reason = "NotFound";
-      break;
-    case Code::kConflict:
-      code = 409, reason = "Conflict";
-      break;
-    case Code::kMethodNotAllowed:
-      code = 405, reason = "MethodNotAllowed";
-      break;
-    default:
-      break;
-  }
-  w->Respond(code, net::Headers{{"Content-Type", "application/json"}}, StatusBody(code, reason, s.message()));
+  std::string body = R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":)";
+  AppendJsonString(body, s.message());
+  body += R"(,"reason":)";
+  AppendJsonString(body, s.reason());
+  body += R"(,"code":)" + std::to_string(s.http_status()) + "}";
+  w->Respond(s.http_status(), net::Headers{{"Content-Type", "application/json"}}, std::move(body));
 }
 
 bool Truthy(const net::Query& q, std::string_view key) {
@@ -213,9 +184,8 @@ void KubeletServer::Register(daemon::Context& context) {
   requests_ = &m.CounterFamily("kubelet_http_requests_total", "Number of the http requests received since the server started",
                                {"method", "path", "server_type", "long_running"});
   m.GaugeFamily("kubelet_node_name", "The node's name. The count is always 1.", {"node"}).With({deps_.node_name}).Set(1);
-  m.GaugeFunc("kubelet_running_pods", "Number of pods that have a running pod sandbox", [this] {
-    return static_cast<double>(deps_.pods ? deps_.pods().size() : 0);
-  });
+  m.GaugeFunc("kubelet_running_pods", "Number of pods that have a running pod sandbox",
+              [this] { return static_cast<double>(Pods().size()); });
   m.GaugeFunc("kubelet_running_containers", "Number of containers currently running", [this] {
     Result<std::vector<ContainerStatus>> all = deps_.runtime->ListContainers();
     if (!all.ok()) return 0.0;
@@ -238,6 +208,10 @@ uint64_t KubeletServer::AddWaker(std::function<void()> wake) {
 void KubeletServer::RemoveWaker(uint64_t id) {
   std::lock_guard lock(mu_);
   wakers_.erase(id);
+}
+
+std::vector<std::shared_ptr<const corev1::Pod>> KubeletServer::Pods() const {
+  return deps_.pods ? deps_.pods() : std::vector<std::shared_ptr<const corev1::Pod>>{};
 }
 
 void KubeletServer::Stop() {
@@ -291,7 +265,7 @@ void KubeletServer::Serve(const net::Request& request, const std::shared_ptr<net
   t.pod_name = net::PercentDecode(parts[2]).value_or(std::string(parts[2]));
   if (!pod_level) t.container = net::PercentDecode(parts.back()).value_or(std::string(parts.back()));
   if (parts.size() == want_max) t.uid = std::string(parts[3]);
-  for (const auto& p : deps_.pods ? deps_.pods() : std::vector<std::shared_ptr<const corev1::Pod>>{}) {
+  for (const auto& p : Pods()) {
     if (p->metadata().namespace_() == t.ns && p->metadata().name() == t.pod_name &&
         (t.uid.empty() || p->metadata().uid() == t.uid)) {
       t.pod = p;
@@ -307,7 +281,7 @@ void KubeletServer::Serve(const net::Request& request, const std::shared_ptr<net
 void KubeletServer::ServePods(const std::shared_ptr<net::ResponseWriter>& writer) {
   std::string out = R"({"kind":"PodList","apiVersion":"v1","metadata":{},"items":[)";
   bool first = true;
-  for (const auto& p : deps_.pods ? deps_.pods() : std::vector<std::shared_ptr<const corev1::Pod>>{}) {
+  for (const auto& p : Pods()) {
     if (!first) out += ',';
     first = false;
     (void)api::AppendJson(*p, &out);
@@ -541,7 +515,7 @@ void KubeletServer::ServeRemoteCommand(const Target& t, const net::Request& requ
     struct pollfd fds[5];
     int n = 0;
     fds[n++] = {conn->wake().fd(), POLLIN, 0};
-    int out_slot = -1, err_slot = -1, exit_slot = -1, in_slot = -1;
+    int out_slot = -1, err_slot = -1, exit_slot = -1;
     const bool can_send = conn->Buffered() < kMaxBuffered;
     if (proc) {
       if (!out_eof && can_send) {
@@ -556,10 +530,7 @@ void KubeletServer::ServeRemoteCommand(const Target& t, const net::Request& requ
         exit_slot = n;
         fds[n++] = {proc->exit_fd(), POLLIN, 0};
       }
-      if (!stdin_pending.empty() && proc->stdin_fd() >= 0) {
-        in_slot = n;
-        fds[n++] = {proc->stdin_fd(), POLLOUT, 0};
-      }
+      if (!stdin_pending.empty() && proc->stdin_fd() >= 0) fds[n++] = {proc->stdin_fd(), POLLOUT, 0};
     }
     int timeout = can_send ? (exited_at ? 50 : 1000) : 5;
     if (poll(fds, n, timeout) < 0 && errno != EINTR) break;
@@ -581,7 +552,6 @@ void KubeletServer::ServeRemoteCommand(const Target& t, const net::Request& requ
     pump(out_slot, &out_eof, true);
     pump(err_slot, &err_eof, false);
     if (exit_slot >= 0 && fds[exit_slot].revents) exited_at = deps_.clock->Monotonic();
-    (void)in_slot;
   }
   if (stopping_) (*session)->Finish(-1, "the kubelet is shutting down");
   // Destroying the process kills an exec that still runs (the client went away).

@@ -69,6 +69,7 @@ class KubeletServer {
   void ServePortForward(const Target& t, const net::Request& request,
                         const std::shared_ptr<net::ResponseWriter>& writer);
   void ServePods(const std::shared_ptr<net::ResponseWriter>& writer);
+  std::vector<std::shared_ptr<const k8s::io::api::core::v1::Pod>> Pods() const;
 
   KubeletServerDeps deps_;
   KubeletAuth auth_;
