@@ -1,20 +1,14 @@
 // Port-forward: stream pairing by requestid (and the legacy id rule), data both ways, errors,
 // and the same session tunnelled inside WebSocket binary messages.
 #include "kubelet/streaming/port_forward.h"
+#include "kubelet/streaming/recording_transport.h"
 
 #include <gtest/gtest.h>
 
 namespace ck::kubelet::streaming {
 namespace {
 
-struct Pipe {
-  std::string bytes;
-  int closes = 0;
-  Transport transport() {
-    return {[this](std::string b) { bytes += b; return true; }, [this] { ++closes; }};
-  }
-  std::string Take() { return std::exchange(bytes, {}); }
-};
+using Pipe = RecordingTransport;
 
 struct Pod {
   std::vector<std::shared_ptr<PortForwardStream>> pairs;

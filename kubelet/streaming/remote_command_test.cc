@@ -1,6 +1,7 @@
 // Exec sessions end to end with this folder's client roles: WebSocket v5 and v4 and SPDY v4,
 // stdin in, stdout/stderr out, resize, tty, and the final Status exactly as kubectl expects.
 #include "kubelet/streaming/remote_command.h"
+#include "kubelet/streaming/recording_transport.h"
 
 #include <gtest/gtest.h>
 
@@ -10,14 +11,7 @@
 namespace ck::kubelet::streaming {
 namespace {
 
-struct Pipe {
-  std::string bytes;
-  int closes = 0;
-  Transport transport() {
-    return {[this](std::string b) { bytes += b; return true; }, [this] { ++closes; }};
-  }
-  std::string Take() { return std::exchange(bytes, {}); }
-};
+using Pipe = RecordingTransport;
 
 struct Recorder {
   std::string stdin_bytes;

@@ -79,10 +79,7 @@ Status SpdySession::HandleFrameLocked(SpdyFrame& f, Deliveries* deliver) {
         auto cb = callbacks_.on_stream;
         deliver->push_back([cb, id, h = std::move(f.headers)] { cb(id, h); });
       }
-      if (fin && callbacks_.on_data) {
-        auto cb = callbacks_.on_data;
-        deliver->push_back([cb, id] { cb(id, std::string(), true); });
-      }
+      if (fin) DeliverFinLocked(id, deliver);
       MaybeForgetLocked(id);
       return Status::Ok();
     }
@@ -96,10 +93,7 @@ Status SpdySession::HandleFrameLocked(SpdyFrame& f, Deliveries* deliver) {
         auto cb = callbacks_.on_reply;
         deliver->push_back([cb, id, h = std::move(f.headers)] { cb(id, h); });
       }
-      if (fin && callbacks_.on_data) {
-        auto cb = callbacks_.on_data;
-        deliver->push_back([cb, id] { cb(id, std::string(), true); });
-      }
+      if (fin) DeliverFinLocked(id, deliver);
       MaybeForgetLocked(id);
       return Status::Ok();
     }
@@ -108,12 +102,8 @@ Status SpdySession::HandleFrameLocked(SpdyFrame& f, Deliveries* deliver) {
       auto it = streams_.find(f.stream_id);
       if (it == streams_.end() || (f.flags & kSpdyFlagFin) == 0 || it->second.remote_fin) return Status::Ok();
       it->second.remote_fin = true;
-      const uint32_t id = f.stream_id;
-      if (callbacks_.on_data) {
-        auto cb = callbacks_.on_data;
-        deliver->push_back([cb, id] { cb(id, std::string(), true); });
-      }
-      MaybeForgetLocked(id);
+      DeliverFinLocked(f.stream_id, deliver);
+      MaybeForgetLocked(f.stream_id);
       return Status::Ok();
     }
     case SpdyFrameType::kData: {
@@ -160,6 +150,11 @@ Status SpdySession::HandleFrameLocked(SpdyFrame& f, Deliveries* deliver) {
       return Status::Ok();  // no flow control: see the header comment
   }
   return Status::Ok();
+}
+
+void SpdySession::DeliverFinLocked(uint32_t id, Deliveries* deliver) {
+  if (!callbacks_.on_data) return;
+  deliver->push_back([cb = callbacks_.on_data, id] { cb(id, std::string(), true); });
 }
 
 Result<uint32_t> SpdySession::OpenStream(const SpdyHeaders& headers, bool fin) {

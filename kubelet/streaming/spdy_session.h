@@ -77,6 +77,8 @@ class SpdySession {
   Status HandleFrameLocked(SpdyFrame& frame, Deliveries* deliver);
   bool SendLocked(std::string bytes);
   void MaybeForgetLocked(uint32_t id);
+  // Queues on_data(id, "", fin=true): the peer half-closed the stream.
+  void DeliverFinLocked(uint32_t id, Deliveries* deliver);
   void GoAwayLocked();
 
   const Role role_;

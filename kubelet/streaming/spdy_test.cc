@@ -7,6 +7,7 @@
 #include <iterator>
 
 #include "kubelet/streaming/spdy_framer.h"
+#include "kubelet/streaming/recording_transport.h"
 #include "kubelet/streaming/spdy_session.h"
 
 namespace ck::kubelet::streaming {
@@ -136,14 +137,7 @@ TEST(SpdyFramerTest, DecodesASeedMadeByAnotherZlibEncoder) {
   EXPECT_EQ(frames[4].data, "hello stdin\n");
 }
 
-struct Pipe {
-  std::string bytes;
-  bool closed = false;
-  Transport transport() {
-    return {[this](std::string b) { bytes += b; return !closed; }, [this] { closed = true; }};
-  }
-  std::string Take() { return std::exchange(bytes, {}); }
-};
+using Pipe = RecordingTransport;
 
 TEST(SpdySessionTest, StreamsRepliesDataFinResetPingGoAway) {
   Pipe c2s, s2c;

@@ -1,6 +1,7 @@
 // WebSocket framing: accept key, masked round trips client<->server, fragmentation, ping/pong,
 // close handshake and protocol errors.
 #include "kubelet/streaming/websocket.h"
+#include "kubelet/streaming/recording_transport.h"
 
 #include <gtest/gtest.h>
 
@@ -9,14 +10,7 @@
 namespace ck::kubelet::streaming {
 namespace {
 
-struct Wire {
-  std::string bytes;
-  int closes = 0;
-  Transport transport() {
-    return {[this](std::string b) { bytes += b; return true; }, [this] { ++closes; }};
-  }
-  std::string Take() { return std::exchange(bytes, {}); }
-};
+using Wire = RecordingTransport;
 
 struct Received {
   std::vector<std::pair<std::string, bool>> messages;
