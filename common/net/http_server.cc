@@ -18,6 +18,7 @@
 #include <boost/beast/websocket/ssl.hpp>
 #include <condition_variable>
 #include <deque>
+#include <limits>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -342,7 +343,7 @@ class ResponseEnd {
  public:
   ResponseEnd() {
     parser_.eager(true);
-    parser_.body_limit(boost::none);
+    parser_.body_limit(std::numeric_limits<std::uint64_t>::max());
     parser_.header_limit(64 * 1024);
   }
   // Consumes relayed bytes; true once the whole response went by (or it cannot be parsed, when

@@ -98,6 +98,10 @@ std::unique_ptr<Backend> StartBackend(const testutil::TestPki& pki) {
       }).detach();
       return;
     }
+    if (req.path == "/big") {
+      w->Respond(200, Headers{{"Content-Type", "text/plain"}}, std::string(100000, 'b'));
+      return;
+    }
     w->Respond(403, Headers{{"Content-Type", "text/plain"}}, "forbidden\n");
   });
   EXPECT_TRUE(b->server->Start().ok());
@@ -188,6 +192,20 @@ TEST(ProxyTest, ChunkedStreamIsRelayed) {
     body += **piece;
   }
   EXPECT_EQ(body, "line 0\nline 1\nline 2\n");
+}
+
+TEST(ProxyTest, ALargeBodyIsRelayedWhole) {
+  auto pki = testutil::MakeTestPki();
+  auto backend = StartBackend(pki);
+  auto relay = StartRelay(pki, backend->server->port());
+  HttpClientOptions co;
+  co.port = relay->port();
+  co.tls_config.ca_pem = pki.ca.cert_pem;
+  HttpClient client(co);
+  auto r = client.Do({"GET", "/big", {}, ""});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, std::string(100000, 'b'));
 }
 
 TEST(ProxyTest, FailedUpgradeNeverForwardsTheClientsNextBytes) {
