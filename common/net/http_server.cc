@@ -41,6 +41,10 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
+// Writes at least this large run under the connection's watchdog instead of the per-operation
+// stream timeout (Connection::Pump).
+constexpr size_t kWatchdogWriteBytes = 64 * 1024;
+
 std::string SerializeHead(int status, const Headers& headers, bool chunked, size_t content_length,
                           bool close) {
   std::string out;
@@ -636,10 +640,12 @@ class Connection final : public ConnBase {
           bufs.emplace_back(s.data(), s.size());
           total += s.size();
         }
-        if (streaming_) {
-          // The stream's reader must not be timed out; a watchdog that wakes a few times per
-          // write_timeout closes the connection if one write takes longer. (Arming a timer per
-          // write costs a timerfd_settime per event per watcher.)
+        // A stream, and a large body, are written under a watchdog that wakes a few times per
+        // write_timeout and closes the connection if one write takes longer: the stream's reader
+        // must not be timed out, and the stream's own timeout is armed once per TLS record (a
+        // timerfd_settime per event per watcher, or per 16 KiB of a 10 MB list).
+        if (streaming_ || total >= kWatchdogWriteBytes) {
+          if (!streaming_) Lowest().expires_never();
           write_started_ = std::chrono::steady_clock::now();
           writing_ = true;
           if (!stream_watchdog_) {
@@ -683,6 +689,7 @@ class Connection final : public ConnBase {
         break;
       }
     }
+    stream_watchdog_ = false;  // the next large response on this connection starts a new one
   }
 
   asio::awaitable<void> RunWebSocket(http::request<http::empty_body> request) {
