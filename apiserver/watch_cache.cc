@@ -84,7 +84,8 @@ Status WatchCache::Start() {
       if (!r) continue;
       auto obj = DecodeStored(*r, kv.key, kv.value, kv.mod_revision);
       if (!obj.ok()) return obj.status();
-      objects_[kv.key] = std::make_shared<CachedObject>(r, kv.key, kv.mod_revision, std::move(obj).value());
+      objects_[kv.key] = std::make_shared<CachedObject>(r, kv.key, kv.mod_revision, std::move(obj).value(),
+                                                        std::make_shared<const std::string>(kv.value));
     }
     revision_ = all->revision;
     history_start_ = all->revision;
@@ -112,8 +113,20 @@ Status WatchCache::StartStoreWatch(int64_t from) {
 void WatchCache::OnStoreEvents(const store::WatchResponse& response) {
   switch (response.type) {
     case store::WatchResponse::Type::kEvents: {
+      // Decoding is the costly part of applying a put: done before taking the lock, so that
+      // lists, gets and the request path do not wait behind it.
+      std::vector<std::shared_ptr<Message>> decoded(response.events.size());
+      for (size_t i = 0; i < response.events.size(); ++i) {
+        const store::Event& e = response.events[i];
+        if (e.type != store::Event::Type::kPut) continue;
+        const ResourceInfo* r = ResourceForKey(e.kv.key);
+        if (!r) continue;
+        auto obj = DecodeStored(*r, e.kv.key, e.kv.value, e.kv.mod_revision);
+        CK_CHECK(obj.ok()) << obj.status().ToString();
+        decoded[i] = std::move(obj).value();
+      }
       std::lock_guard lock(mu_);
-      for (const auto& e : response.events) Apply(e, response.revision);
+      for (size_t i = 0; i < response.events.size(); ++i) Apply(response.events[i], response.revision, decoded[i]);
       revision_ = std::max(revision_, response.revision);
       break;
     }
@@ -140,17 +153,18 @@ void WatchCache::OnStoreEvents(const store::WatchResponse& response) {
 }
 
 // Called with mu_ held.
-void WatchCache::Apply(const store::Event& e, int64_t revision) {
+void WatchCache::Apply(const store::Event& e, int64_t revision, std::shared_ptr<Message> decoded) {
   const ResourceInfo* r = ResourceForKey(e.kv.key);
   if (!r) return;
   CacheEvent ev;
   ev.revision = revision;
   auto it = objects_.find(e.kv.key);
   if (it != objects_.end()) ev.prev = it->second;
+  HistoryEvent h;
   if (e.type == store::Event::Type::kPut) {
-    auto obj = DecodeStored(*r, e.kv.key, e.kv.value, e.kv.mod_revision);
-    CK_CHECK(obj.ok()) << obj.status().ToString();
-    ev.object = std::make_shared<CachedObject>(r, e.kv.key, e.kv.mod_revision, std::move(obj).value());
+    auto bytes = std::make_shared<const std::string>(e.kv.value);
+    h.object = bytes;
+    ev.object = std::make_shared<CachedObject>(r, e.kv.key, e.kv.mod_revision, std::move(decoded), std::move(bytes));
     ev.type = ev.prev ? WatchEventType::kModified : WatchEventType::kAdded;
     objects_[e.kv.key] = ev.object;
   } else {
@@ -159,16 +173,40 @@ void WatchCache::Apply(const store::Event& e, int64_t revision) {
     std::shared_ptr<Message> last(ev.prev->object().New());
     last->CopyFrom(ev.prev->object());
     MutableMetaOf(last.get())->set_resourceversion(std::to_string(revision));
-    ev.object = std::make_shared<CachedObject>(r, e.kv.key, revision, std::move(last));
+    h.object = ev.prev->stored();
+    ev.object = std::make_shared<CachedObject>(r, e.kv.key, revision, std::move(last), ev.prev->stored());
     ev.type = WatchEventType::kDeleted;
     objects_.erase(it);
   }
-  history_.push_back(ev);
+  h.type = ev.type;
+  h.revision = revision;
+  h.resource = r;
+  h.key = e.kv.key;
+  if (ev.prev) {
+    h.prev = ev.prev->stored();
+    h.prev_revision = ev.prev->revision();
+  }
+  history_.push_back(std::move(h));
   while (history_.size() > options_.history_events) {
     history_start_ = history_.front().revision;
     history_.pop_front();
   }
   Dispatch(ev);
+}
+
+CacheEvent WatchCache::Materialize(const HistoryEvent& h, bool with_prev) const {
+  auto decode = [&](const std::shared_ptr<const std::string>& bytes, int64_t revision) -> ObjectPtr {
+    auto obj = DecodeStored(*h.resource, h.key, *bytes, revision);
+    // These bytes were decoded once already, when the event was applied.
+    CK_CHECK(obj.ok()) << obj.status().ToString();
+    return std::make_shared<CachedObject>(h.resource, h.key, revision, std::move(obj).value(), bytes);
+  };
+  CacheEvent ev;
+  ev.type = h.type;
+  ev.revision = h.revision;
+  ev.object = decode(h.object, h.revision);
+  if (with_prev && h.prev) ev.prev = decode(h.prev, h.prev_revision);
+  return ev;
 }
 
 // Called with mu_ held.
@@ -332,9 +370,10 @@ Result<std::unique_ptr<CacheWatch>> WatchCache::Watch(CacheWatchOptions options,
                   std::to_string(history_start_ + 1) + ")");
     }
     auto first = std::upper_bound(history_.begin(), history_.end(), w->options.from_revision,
-                                  [](int64_t rev, const CacheEvent& e) { return rev < e.revision; });
+                                  [](int64_t rev, const HistoryEvent& e) { return rev < e.revision; });
     for (auto it = first; it != history_.end(); ++it) {
-      if (!Deliver(*w, *it)) break;
+      if (!std::string_view(it->key).starts_with(w->options.prefix)) continue;
+      if (!Deliver(*w, Materialize(*it, static_cast<bool>(w->options.filter)))) break;
     }
   }
   if (!w->stopped) watchers_.push_back(w);

@@ -149,6 +149,42 @@ TEST(WatchCacheTest, FilterTurnsSelectorChangesIntoAddedAndDeleted) {
   EXPECT_EQ(rec.Get(), (std::vector<std::string>{"ADDED default/a@2", "MODIFIED default/a@3", "DELETED default/a@4"}));
 }
 
+// The history keeps the store's bytes only: a watch that resumes from it sees the same events,
+// selector transitions included, as a watch that was open while they happened.
+TEST(WatchCacheTest, ResumedFilteredWatchReplaysTransitionsFromTheHistory) {
+  auto s = store::NewMemoryStore();
+  WatchCache cache(s.get());
+  ASSERT_TRUE(cache.Start().ok());
+  int64_t r0 = PutPod(*s, "default", "b", "web");  // before the resume point
+  PutPod(*s, "default", "a", "db");
+  PutPod(*s, "default", "a", "web");
+  PutPod(*s, "other", "c", "web");  // outside the prefix
+  PutPod(*s, "default", "a", "web");
+  PutPod(*s, "default", "a", "db");
+  PutPod(*s, "default", "b", "web");
+  int64_t last = *s->Delete(StorageKey(Pods(), "default", "b"));
+  ASSERT_TRUE(cache.WaitFor(last, 5s).ok());
+  Recorder rec;
+  std::vector<std::string> deleted_labels;
+  CacheWatchOptions o;
+  o.prefix = "/registry/pods/default/";
+  o.from_revision = r0;
+  o.filter = [](const CachedObject& obj) {
+    auto it = obj.meta().labels().find("app");
+    return it != obj.meta().labels().end() && it->second == "web";
+  };
+  WatchSink record = rec.Sink();
+  auto w = cache.Watch(o, [&](const CacheEvent& e) {
+    if (e.type == WatchEventType::kDeleted) deleted_labels.push_back(e.object->meta().labels().at("app"));
+    return record(e);
+  });
+  ASSERT_TRUE(w.ok());
+  EXPECT_EQ(rec.Get(), (std::vector<std::string>{"ADDED default/a@3", "MODIFIED default/a@5", "DELETED default/a@6",
+                                                 "MODIFIED default/b@7", "DELETED default/b@8"}));
+  // A deleted object is its last state, at the deleting revision.
+  EXPECT_EQ(deleted_labels, (std::vector<std::string>{"db", "web"}));
+}
+
 TEST(WatchCacheTest, TooOldRevisionIsGone) {
   auto s = store::NewMemoryStore();
   WatchCacheOptions opts;
