@@ -7,9 +7,10 @@
 #   4. fake runtime: one ck-kubelet simulating 1,000 nodes, 30 Deployments x 1,000 pods: time to
 #      all Running, and RSS of apiserver + scheduler + controller-manager (target <= 300 MB).
 # Every cluster is stopped with `ck down` (by the PIDs it recorded) and its state dir removed.
-# Usage: tests/bench/kubelet.bench.sh [BIN_DIR] [--quick|--no-fake]
+# Usage: tests/bench/kubelet.bench.sh [BIN_DIR] [--quick|--no-fake|--fake-only]
 #   --quick: one start-up run, 10 pods per node, a fake run of 50 nodes x 300 pods
 #   --no-fake: steps 1-3 only (the 1,000-node fake run takes about 10 minutes on 2 cores)
+#   --fake-only: step 4 only
 set -euo pipefail
 bin_dir=$(realpath "${1:-build/bin}")
 quick=${2:-}
@@ -30,6 +31,7 @@ cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 pid_of() { cat "$state/run/$1.pid" 2>/dev/null || true; }
 components() { for f in "$state"/run/*.pid; do basename "$f" .pid; done | grep -v '^ck$' || true; }
 
+if [ "$quick" != "--fake-only" ]; then
 # 1. Start-up to 3 Ready nodes.
 runs=3; [ "$quick" = "--quick" ] && runs=1
 times=()
@@ -69,6 +71,7 @@ done
 rm -rf "$state"; state=""
 
 # 4. Fake runtime at scale.
+fi
 [ "$quick" = "--no-fake" ] && exit 0
 nodes=1000; deps=30; reps=1000
 [ "$quick" = "--quick" ] && { nodes=50; deps=3; reps=100; }
