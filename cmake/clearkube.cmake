@@ -2,9 +2,10 @@
 #
 #   ck_library(name SRCS a.cc b.cc DEPS other_lib PUBLIC_DEPS ...)
 #   ck_binary(name SRCS main.cc DEPS lib [FAST_MALLOC]) -> build/bin/name
-#     FAST_MALLOC links tcmalloc (libgoogle-perftools-dev) where it is installed: the apiserver's
-#     request path allocates per request from many threads, where glibc's arenas trim and refault
-#     pages (measured: +17 % creates/s, a third off a 10,000-pod LIST; apiserver/README.md)
+#     FAST_MALLOC links tcmalloc (libgoogle-perftools-dev) where it is installed: request paths
+#     that allocate from many threads, where glibc's arenas trim and refault pages (apiserver and
+#     its benchmark clients together: +17 % creates/s, 10,000-pod LIST 100 -> 66 ms; not for
+#     daemons judged by memory: it cost ck-scheduler 90 MiB at 30,000 pods)
 #   ck_test(name SRCS x_test.cc DEPS lib [LABEL unit|integration|e2e] [TIMEOUT s] [NEEDS binaries])
 #     NEEDS names executables the test runs (built before the test; found via $CK_BIN_DIR)
 #   ck_bench(name SRCS x_bench.cc DEPS lib [FAST_MALLOC]) -> build/bin/name, run by `make bench`
