@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 
 #include "common/api/conditions.h"
 #include "common/api/testing/builders.h"
@@ -353,6 +354,35 @@ TEST_F(PodManagerTest, GracefulDeletionRunsPreStopThenStopsThenConfirmsWithGrace
   clock_.Advance(1s);
   ASSERT_TRUE(WaitFor([&] { return pm_->workers().Idle(); }));
   EXPECT_EQ(runtime_.starts(), 1);
+}
+
+TEST_F(PodManagerTest, DeletionIsNotConfirmedWhileAContainerSurvivesItsStop) {
+  StartManager();
+  std::atomic<bool> stuck{true};
+  runtime_.SetStopHook([&](const std::string&) {
+    return stuck ? Unavailable("process survived SIGKILL (test)") : Status::Ok();
+  });
+  corev1::Pod spec = WebPod();
+  spec.mutable_spec()->set_terminationgraceperiodseconds(1);
+  auto pod = CreatePod(spec);
+  ASSERT_TRUE(WaitFor([&] { return PodIs("Running", true, 0); }));
+  auto deleted = api_.Delete(Res(corev1::Pod::descriptor()), "shop", "web");
+  ASSERT_TRUE(deleted.ok());
+  pm_->UpdatePod(client::As<corev1::Pod>(*deleted));
+  // Several termination attempts fail to stop the container: the pod stays in the API.
+  for (int i = 0; i < 3; ++i) {
+    clock_.Advance(2s);
+    ASSERT_TRUE(WaitFor([&] { return pm_->workers().Idle(); }));
+  }
+  EXPECT_NE(ApiPod(), nullptr);
+  EXPECT_EQ(Alive().size(), 1u);
+  // Once the stop works, the next attempt confirms the deletion.
+  stuck = false;
+  ASSERT_TRUE(WaitFor([&] {
+    clock_.Advance(1s);
+    return ApiPod() == nullptr;
+  }));
+  EXPECT_TRUE(Alive().empty());
 }
 
 TEST_F(PodManagerTest, RestartedManagerReadoptsWithoutDuplicateStarts) {

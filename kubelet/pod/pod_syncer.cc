@@ -413,11 +413,16 @@ SyncResult PodSyncer::TerminatePod(const corev1::Pod& pod, seconds grace) {
   }
   if (!alive.empty()) KillOne(&pod, alive[0], grace, "");
   for (std::thread& t : threads) t.join();
-  if (!pod.spec().hostnetwork() && deps_.network != nullptr && state.sandbox_ready) {
+  SyncResult result;
+  for (const ContainerStatus& c : ContainersOf(uid)) {
+    if (!Alive(c)) continue;
+    CK_LOG_WARNING("Container still running after its stop", "pod", PodDescription(pod), "container", c.name);
+    result.stopped = false;
+  }
+  if (!pod.spec().hostnetwork() && deps_.network != nullptr && state.sandbox_ready && result.stopped) {
     Status down = deps_.network->TearDownPod({uid, pod.metadata().name(), pod.metadata().namespace_()});
     if (!down.ok()) CK_LOG_WARNING("TearDownPod failed", "pod", PodDescription(pod), "err", down.ToString());
   }
-  SyncResult result;
   result.status = GeneratePodStatus(pod, StatusInput(pod, state, true), deps_.clock->Now());
   return result;
 }

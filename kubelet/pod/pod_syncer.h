@@ -48,6 +48,7 @@ struct PodSyncerDeps {
 struct SyncResult {
   corev1::PodStatus status;   // what to report now
   Duration requeue_after{0};  // > 0: sync again after this long
+  bool stopped = true;        // TerminatePod: false when a container outlived its stop
 };
 
 class PodSyncer {
@@ -59,7 +60,9 @@ class PodSyncer {
   SyncResult SyncPod(const corev1::Pod& pod);
   // Runs preStop hooks and stops every container within `grace` (upstream killPod; a stop gets
   // at least 2 s after the hooks, as upstream's minimumGracePeriodInSeconds), then tears the
-  // network down. Returns the final status (containers terminated, phase Succeeded or Failed).
+  // network down. Returns the final status (containers terminated, phase Succeeded or Failed);
+  // `stopped` is false when a container is still running after its stop (upstream killPod's
+  // error: the pod's deletion must not be confirmed then).
   SyncResult TerminatePod(const corev1::Pod& pod, std::chrono::seconds grace);
   // Removes the pod's volumes, runtime containers and sandbox and forgets its state. Called
   // after TerminatePod (and the API delete), or for orphans.

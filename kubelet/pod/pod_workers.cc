@@ -143,6 +143,7 @@ Duration PodWorkers::SyncOnce(const std::string& uid, const Worker& w) {
   status_.MergeLastWritten(&pod);
   if (pod.metadata().has_deletiontimestamp()) {
     SyncResult r = syncer_.TerminatePod(pod, PodSyncer::GracePeriodOf(pod));
+    if (!r.stopped) return kStatusRetry;  // a container survived its stop: try again, confirm nothing
     Status written = status_.SetPodStatus(pod, std::move(r.status));
     if (!written.ok()) CK_LOG_WARNING("final pod status not written", "pod", pod.metadata().name(), "err", written.ToString());
     Status deleted = status_.DeletePod(pod);

@@ -104,6 +104,15 @@ void FakeRuntime::AdvanceLocked(Record& r, WallTime now) {
 }
 
 Status FakeRuntime::StopContainer(const std::string& id, std::chrono::seconds /*grace*/) {
+  StopHook hook;
+  {
+    std::lock_guard lock(mu_);
+    hook = stop_hook_;
+  }
+  if (hook) {
+    Status refused = hook(id);
+    if (!refused.ok()) return refused;
+  }
   {
     std::lock_guard lock(mu_);
     auto it = containers_.find(id);
@@ -213,6 +222,11 @@ void FakeRuntime::SetOutcome(OutcomeFn fn) {
 void FakeRuntime::SetStartHook(StartHook hook) {
   std::lock_guard lock(mu_);
   start_hook_ = std::move(hook);
+}
+
+void FakeRuntime::SetStopHook(StopHook hook) {
+  std::lock_guard lock(mu_);
+  stop_hook_ = std::move(hook);
 }
 
 void FakeRuntime::SetExec(ExecFn fn) {

@@ -43,6 +43,9 @@ class FakeRuntime final : public ContainerRuntime {
   using OutcomeFn = std::function<Outcome(const PodSandboxConfig& pod, const ContainerConfig& config)>;
   // Refuses a start with the returned error (OK lets it proceed): models a missing binary.
   using StartHook = std::function<Status(const PodSandboxConfig& pod, const ContainerConfig& config)>;
+  // Fails a stop with the returned error (OK lets it proceed); the container keeps running:
+  // models a process that survives SIGKILL.
+  using StopHook = std::function<Status(const std::string& id)>;
   using ExecFn = std::function<Result<ExecResult>(const ContainerStatus& container,
                                                   const std::vector<std::string>& argv,
                                                   std::chrono::milliseconds timeout)>;
@@ -67,6 +70,7 @@ class FakeRuntime final : public ContainerRuntime {
   // ---- Test controls ----
   void SetOutcome(OutcomeFn fn);
   void SetStartHook(StartHook hook);
+  void SetStopHook(StopHook hook);
   void SetExec(ExecFn fn);
   void SetStartDelay(Duration delay);
   // Makes a running (or created) container exit now with `code`; NotFound for an unknown id.
@@ -123,6 +127,7 @@ class FakeRuntime final : public ContainerRuntime {
   std::map<std::string, std::shared_ptr<const PodInfo>> sandboxes_;  // guarded by mu_; by uid
   OutcomeFn outcome_;                                                // guarded by mu_
   StartHook start_hook_;                                             // guarded by mu_
+  StopHook stop_hook_;                                               // guarded by mu_
   ExecFn exec_;                                                      // guarded by mu_
   std::function<void(const std::string&)> observer_;                 // guarded by mu_
 };
