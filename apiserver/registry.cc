@@ -292,9 +292,33 @@ Result<std::shared_ptr<const Message>> Registry::Write(const ResourceInfo& r, co
   bool status_only = options.subresource == "status";
   int state_retries = 0;
   StateLocks locks(this);
+  // The first attempt starts from the cached object without waiting for the cache to catch up
+  // with the store (upstream's GuaranteedUpdate takes the cached object as a suggestion): the
+  // transaction's mod-revision compare catches a stale one. Every answer that a stale object
+  // could make wrong (not found, a resourceVersion conflict, nothing to write) is given only
+  // after a consistent read.
+  bool synced = false;
+  auto sync = [&]() -> Status {
+    synced = true;
+    return cache_->Sync();
+  };
+  // An error found against an object that was not read consistently is checked again after a
+  // consistent read (a stale object can fail a precondition, a mutator or a validation).
+#define CK_FRESH_OR_RETURN(expr)              \
+  if (Status fresh_s = (expr); !fresh_s.ok()) { \
+    if (synced) return fresh_s;                 \
+    if (details) *details = {};                 \
+    --attempt;                                  \
+    CK_RETURN_IF_ERROR(sync());                 \
+    continue;                                   \
+  }
   for (int attempt = 0; attempt < kMaxConflictRetries; ++attempt) {
-    CK_RETURN_IF_ERROR(cache_->Sync());
+    if (attempt > 0) CK_RETURN_IF_ERROR(sync());
     ObjectPtr current = cache_->Get(key);
+    if (!current && !synced) {
+      CK_RETURN_IF_ERROR(sync());
+      current = cache_->Get(key);
+    }
     if (!current) return NotFoundError(r, name, details);
     const Message& old = current->object();
 
@@ -302,16 +326,16 @@ Result<std::shared_ptr<const Message>> Registry::Write(const ResourceInfo& r, co
     if (mutate) {
       next.reset(old.New());
       next->CopyFrom(old);
-      CK_RETURN_IF_ERROR((*mutate)(next.get()));
+      CK_FRESH_OR_RETURN((*mutate)(next.get()));
       // A patch may carry a resourceVersion precondition of its own.
       caller_gave_rv = MetaOf(*next).resourceversion() != current->meta().resourceversion();
-      if (caller_gave_rv && !MetaOf(*next).resourceversion().empty()) return ConflictError(r, name, details);
+      if (caller_gave_rv && !MetaOf(*next).resourceversion().empty()) CK_FRESH_OR_RETURN(ConflictError(r, name, details));
       caller_gave_rv = false;
     } else {
       next.reset(desired->New());
       next->CopyFrom(*desired);
       if (caller_gave_rv && MetaOf(*next).resourceversion() != current->meta().resourceversion()) {
-        return ConflictError(r, name, details);
+        CK_FRESH_OR_RETURN(ConflictError(r, name, details));
       }
     }
 
@@ -359,7 +383,7 @@ Result<std::shared_ptr<const Message>> Registry::Write(const ResourceInfo& r, co
     meta->set_resourceversion(old_meta.resourceversion());
     if (!status_only) ApplyDefaults(r, next.get());
     if (options.admission) {
-      CK_RETURN_IF_ERROR(options.admission->Mutate(r, &old, next.get(), details));
+      CK_FRESH_OR_RETURN(options.admission->Mutate(r, &old, next.get(), details));
       meta->set_name(old_meta.name());
       if (r.namespaced) meta->set_namespace_(old_meta.namespace_());
       meta->set_uid(old_meta.uid());
@@ -372,18 +396,18 @@ Result<std::shared_ptr<const Message>> Registry::Write(const ResourceInfo& r, co
     bool remove = meta->has_deletiontimestamp() && meta->finalizers().empty() &&
                   !(IsNamespaces(r) && static_cast<const corev1::Namespace&>(*next).spec().finalizers_size() > 0);
     if (allocation_hook_ && !status_only) {
-      CK_RETURN_IF_ERROR(allocation_hook_(r, &old, remove ? nullptr : next.get(), &compares, &ops, details));
+      CK_FRESH_OR_RETURN(allocation_hook_(r, &old, remove ? nullptr : next.get(), &compares, &ops, details));
     }
     if (HasField(*next, "spec") && FieldBytes(*next, "spec") != FieldBytes(old, "spec")) {
       meta->set_generation(old_meta.generation() + 1);
     }
     // pods/binding writes the pod directly, without the pod-update rules (upstream's binding
     // storage): setting spec.nodeName is exactly what a normal pod update may not do.
-    if (options.subresource != "binding") CK_RETURN_IF_ERROR(Validate(r, *next, &old, status_only, details));
+    if (options.subresource != "binding") CK_FRESH_OR_RETURN(Validate(r, *next, &old, status_only, details));
     size_t own_compares = compares.size();
     if (options.admission) {
       // An update that removes the object (last finalizer gone) is still admitted as an update.
-      CK_RETURN_IF_ERROR(options.admission->Validate(r, &old, next.get(),
+      CK_FRESH_OR_RETURN(options.admission->Validate(r, &old, next.get(),
                                                      options.dry_run ? nullptr : &compares,
                                                      options.dry_run ? nullptr : &ops, details));
     }
@@ -391,7 +415,14 @@ Result<std::shared_ptr<const Message>> Registry::Write(const ResourceInfo& r, co
     for (size_t i = own_compares; i < compares.size(); ++i) state_keys.push_back(compares[i].key);
 
     // Nothing changed: no write, no new resourceVersion (kubectl apply of an unchanged file).
-    if (Deterministic(*next) == Deterministic(old)) return current->shared_object();
+    if (Deterministic(*next) == Deterministic(old)) {
+      if (!synced) {  // unchanged against a possibly stale object: look again at the current one
+        --attempt;
+        CK_RETURN_IF_ERROR(sync());
+        continue;
+      }
+      return current->shared_object();
+    }
 
     if (options.dry_run) return std::shared_ptr<const Message>(std::move(next));
     ops.push_back(remove ? store::Op::Delete(key) : store::Op::Put(key, EncodeForStorage(*next)));
@@ -413,6 +444,7 @@ Result<std::shared_ptr<const Message>> Registry::Write(const ResourceInfo& r, co
     meta->set_resourceversion(std::to_string(txn->revision));
     return std::shared_ptr<const Message>(std::move(next));
   }
+#undef CK_FRESH_OR_RETURN
   return Conflict("too many concurrent changes to " + KindLabel(r) + " \"" + name + "\"; try again");
 }
 

@@ -284,5 +284,37 @@ TEST_F(RegistryTest, ConcurrentGuaranteedUpdatesAllLand) {
   EXPECT_EQ(static_cast<const appsv1::Deployment&>(**final).spec().replicas(), 40);
 }
 
+// Updates start from the cached object without waiting for the cache: right after another
+// writer's change (written to the store directly, so the cache may not have it yet) an update
+// still applies to the newest object, and a caller's resourceVersion from that write is current.
+TEST_F(RegistryTest, UpdatesRightAfterAnotherWriterSeeItsChange) {
+  ASSERT_TRUE(registry_->Create(Deployments(), "default", Deploy("web", 0), {}).ok());
+  const std::string key = StorageKey(Deployments(), "default", "web");
+  for (int i = 1; i <= 50; ++i) {
+    auto now = registry_->Get(Deployments(), "default", "web");
+    ASSERT_TRUE(now.ok());
+    appsv1::Deployment other = static_cast<const appsv1::Deployment&>(**now);
+    (*other.mutable_metadata()->mutable_labels())["writer"] = std::to_string(i);
+    Result<int64_t> rev = store_->Put(key, EncodeForStorage(other));
+    ASSERT_TRUE(rev.ok());
+    auto bumped = registry_->GuaranteedUpdate(Deployments(), "default", "web", [](Message* m) {
+      auto* d = static_cast<appsv1::Deployment*>(m);
+      d->mutable_spec()->set_replicas(d->spec().replicas() + 1);
+      return Status::Ok();
+    }, {});
+    ASSERT_TRUE(bumped.ok()) << bumped.status().ToString();
+    const auto& b = static_cast<const appsv1::Deployment&>(**bumped);
+    EXPECT_EQ(b.metadata().labels().at("writer"), std::to_string(i)) << "the update lost the other writer's change";
+    EXPECT_EQ(b.spec().replicas(), 2 * i - 1);
+    // A caller that saw the newest version (the update's answer) is not refused as stale.
+    auto upd = std::make_unique<appsv1::Deployment>(b);
+    upd->mutable_spec()->set_replicas(b.spec().replicas() + 1);
+    auto replaced = registry_->Update(Deployments(), "default", "web", std::move(upd), {});
+    ASSERT_TRUE(replaced.ok()) << replaced.status().ToString();
+    // The next round's direct write must come after the update, as another writer's would.
+    ASSERT_TRUE(cache_->Sync().ok());
+  }
+}
+
 }  // namespace
 }  // namespace ck::apiserver
