@@ -24,6 +24,21 @@ bool KubeletCondition(const std::string& type) {
          type == "ContainersReady" || type == "PodScheduled";
 }
 
+// What a status write sends, as upstream's mergePodStatus: the kubelet's own conditions from
+// `mine`, every other writer's (readiness gates, DisruptionTarget, ...) as `stored` has them.
+corev1::PodStatus MergeStatus(const corev1::PodStatus& stored, const corev1::PodStatus& mine) {
+  corev1::PodStatus out = mine;
+  google::protobuf::RepeatedPtrField<corev1::PodCondition> merged;
+  for (const auto& c : stored.conditions()) {
+    if (!KubeletCondition(c.type())) *merged.Add() = c;
+  }
+  for (const auto& c : mine.conditions()) {
+    if (KubeletCondition(c.type())) *merged.Add() = c;
+  }
+  out.mutable_conditions()->Swap(&merged);
+  return out;
+}
+
 }  // namespace
 
 StatusManager::StatusManager(client::ApiClient& api, MirrorResolver mirror_of)
@@ -55,6 +70,9 @@ Status StatusManager::SetPodStatus(const corev1::Pod& pod, corev1::PodStatus sta
     }
   }
   for (int attempt = 0; attempt < kMaxTries; ++attempt) {
+    // After a conflict `object` is the API's latest: the conditions other writers set there since
+    // stay (upstream mergePodStatus).
+    if (attempt > 0) status = MergeStatus(object.status(), status);
     *object.mutable_status() = status;
     Result<client::ObjectPtr> written = api_.Update(pods_, pod.metadata().namespace_(), object, "status");
     if (written.ok()) {
