@@ -54,25 +54,29 @@ struct HttpClient::Conn {
     ioc.run();
   }
 
-  // Reads a whole response into `parser` by `deadline`: timeouts are beast::error::timeout.
-  // The socket is in non-blocking mode (set once, by Connect(); async operations ignore it), so
-  // a read that would wait returns at once and poll() does the waiting. (A TLS read that must also write, as a TLS 1.3 KeyUpdate asks, does
-  // so with the same non-blocking socket: a full send buffer then fails the request.)
+  // One synchronous read into `parser` by `deadline`. The socket is in non-blocking mode (set
+  // once, by Connect(); async operations ignore it): a read that would wait returns at once and
+  // poll() does the waiting, then the read is tried again. Timeouts are beast::error::timeout.
+  // (A TLS read that must also write, as a TLS 1.3 KeyUpdate asks, does so on the same
+  // non-blocking socket: a full send buffer then fails the request.)
   template <typename Parser>
-  beast::error_code ReadResponse(Parser& parser, std::chrono::steady_clock::time_point deadline) {
-    beast::error_code ec;
-    while (!parser.is_done()) {
+  beast::error_code ReadSome(Parser& parser, std::chrono::steady_clock::time_point deadline) {
+    while (true) {
+      beast::error_code ec;
       With([&](auto& s) {
         http::read_some(s, buffer, parser, ec);
         return 0;
       });
-      if (ec != asio::error::would_block && ec != asio::error::try_again) {
-        if (ec) break;
-        continue;
-      }
-      ec = WaitReadable(deadline);
-      if (ec) break;
+      if (ec != asio::error::would_block && ec != asio::error::try_again) return ec;
+      if (beast::error_code waited = WaitReadable(deadline)) return waited;
     }
+  }
+
+  // Reads a whole response into `parser` by `deadline`.
+  template <typename Parser>
+  beast::error_code ReadResponse(Parser& parser, std::chrono::steady_clock::time_point deadline) {
+    beast::error_code ec;
+    while (!ec && !parser.is_done()) ec = ReadSome(parser, deadline);
     return ec;
   }
 
@@ -155,8 +159,8 @@ class StreamImpl final : public ResponseStream {
   int status() const override { return status_; }
   const Headers& headers() const override { return headers_; }
 
-  // Synchronous reads on the socket in non-blocking mode, waiting in poll() (see Do()); Cancel()
-  // shuts the socket down, which wakes that poll.
+  // Synchronous reads on the socket in non-blocking mode, waiting in poll() (Conn::ReadSome);
+  // Cancel() shuts the socket down, which wakes that poll.
   Result<std::optional<std::string>> Next(std::chrono::milliseconds timeout) override {
     if (cancelled_) return Unavailable("cancelled");
     const auto deadline = timeout.count() > 0 ? std::chrono::steady_clock::now() + timeout
@@ -165,21 +169,11 @@ class StreamImpl final : public ResponseStream {
       if (parser_->is_done()) return std::optional<std::string>();
       parser_->get().body().data = scratch_;
       parser_->get().body().size = sizeof scratch_;
-      beast::error_code ec;
-      conn_->With([&](auto& s) {
-        http::read_some(s, conn_->buffer, *parser_, ec);
-        return 0;
-      });
+      beast::error_code ec = conn_->ReadSome(*parser_, deadline);
       if (cancelled_) return Unavailable("cancelled");
       size_t got = sizeof scratch_ - parser_->get().body().size;
       if (got > 0) return std::optional<std::string>(std::string(scratch_, got));
-      if (ec == asio::error::would_block || ec == asio::error::try_again) {
-        ec = conn_->WaitReadable(deadline);
-        if (ec == beast::error::timeout) return Timeout("no data within " + std::to_string(timeout.count()) + "ms");
-        if (cancelled_) return Unavailable("cancelled");
-        if (ec) return NetError(ec, "reading response stream");
-        continue;
-      }
+      if (ec == beast::error::timeout) return Timeout("no data within " + std::to_string(timeout.count()) + "ms");
       if (!ec || ec == http::error::need_buffer) continue;
       if (ec == http::error::end_of_stream && parser_->is_done()) return std::optional<std::string>();
       return NetError(ec, "reading response stream");
@@ -262,7 +256,7 @@ Result<std::unique_ptr<HttpClient::Conn>> HttpClient::Connect() {
     conn->RunToCompletion();
     if (ec) return NetError(ec, "TLS handshake with " + where);
   }
-  conn->Lowest().socket().non_blocking(true, ec);  // for the synchronous reads (Conn::ReadResponse)
+  conn->Lowest().socket().non_blocking(true, ec);  // for the synchronous reads (Conn::ReadSome)
   if (ec) return NetError(ec, "connect to " + where);
   std::lock_guard lock(mu_);
   ++opened_;
