@@ -24,19 +24,18 @@ bool KubeletCondition(const std::string& type) {
          type == "ContainersReady" || type == "PodScheduled";
 }
 
-// What a status write sends, as upstream's mergePodStatus: the kubelet's own conditions from
-// `mine`, every other writer's (readiness gates, DisruptionTarget, ...) as `stored` has them.
-corev1::PodStatus MergeStatus(const corev1::PodStatus& stored, const corev1::PodStatus& mine) {
-  corev1::PodStatus out = mine;
+// Upstream's mergePodStatus: `mine` with the kubelet's own conditions from it and every other
+// writer's (readiness gates, DisruptionTarget, ...) as `stored` has them.
+corev1::PodStatus MergeConditions(const corev1::PodStatus& stored, corev1::PodStatus mine) {
   google::protobuf::RepeatedPtrField<corev1::PodCondition> merged;
-  for (const auto& c : stored.conditions()) {
-    if (!KubeletCondition(c.type())) *merged.Add() = c;
-  }
   for (const auto& c : mine.conditions()) {
     if (KubeletCondition(c.type())) *merged.Add() = c;
   }
-  out.mutable_conditions()->Swap(&merged);
-  return out;
+  for (const auto& c : stored.conditions()) {
+    if (!KubeletCondition(c.type())) *merged.Add() = c;
+  }
+  mine.mutable_conditions()->Swap(&merged);
+  return mine;
 }
 
 }  // namespace
@@ -72,7 +71,7 @@ Status StatusManager::SetPodStatus(const corev1::Pod& pod, corev1::PodStatus sta
   for (int attempt = 0; attempt < kMaxTries; ++attempt) {
     // After a conflict `object` is the API's latest: the conditions other writers set there since
     // stay (upstream mergePodStatus).
-    if (attempt > 0) status = MergeStatus(object.status(), status);
+    if (attempt > 0) status = MergeConditions(object.status(), std::move(status));
     *object.mutable_status() = status;
     Result<client::ObjectPtr> written = api_.Update(pods_, pod.metadata().namespace_(), object, "status");
     if (written.ok()) {
@@ -114,14 +113,7 @@ void StatusManager::MergeLastWritten(corev1::Pod* pod) const {
   corev1::PodStatus* status = pod->mutable_status();
   if (!Terminal(status->phase())) status->set_phase(mine.phase());
   if (api::IsZeroTime(status->starttime())) *status->mutable_starttime() = mine.starttime();
-  google::protobuf::RepeatedPtrField<corev1::PodCondition> merged;
-  for (const auto& c : mine.conditions()) {
-    if (KubeletCondition(c.type())) *merged.Add() = c;
-  }
-  for (const auto& c : status->conditions()) {
-    if (!KubeletCondition(c.type())) *merged.Add() = c;
-  }
-  status->mutable_conditions()->Swap(&merged);
+  *status->mutable_conditions() = MergeConditions(*status, mine).conditions();
 }
 
 void StatusManager::ForgetPod(const std::string& uid) {
