@@ -315,11 +315,7 @@ Result<std::shared_ptr<const Message>> Registry::Write(const ResourceInfo& r, co
   for (int attempt = 0; attempt < kMaxConflictRetries; ++attempt) {
     if (attempt > 0) CK_RETURN_IF_ERROR(sync());
     ObjectPtr current = cache_->Get(key);
-    if (!current && !synced) {
-      CK_RETURN_IF_ERROR(sync());
-      current = cache_->Get(key);
-    }
-    if (!current) return NotFoundError(r, name, details);
+    if (!current) CK_FRESH_OR_RETURN(NotFoundError(r, name, details));
     const Message& old = current->object();
 
     std::unique_ptr<Message> next;

@@ -115,18 +115,20 @@ void WatchCache::OnStoreEvents(const store::WatchResponse& response) {
     case store::WatchResponse::Type::kEvents: {
       // Decoding is the costly part of applying a put: done before taking the lock, so that
       // lists, gets and the request path do not wait behind it.
+      std::vector<const ResourceInfo*> resources(response.events.size());
       std::vector<std::shared_ptr<Message>> decoded(response.events.size());
       for (size_t i = 0; i < response.events.size(); ++i) {
         const store::Event& e = response.events[i];
-        if (e.type != store::Event::Type::kPut) continue;
-        const ResourceInfo* r = ResourceForKey(e.kv.key);
-        if (!r) continue;
-        auto obj = DecodeStored(*r, e.kv.key, e.kv.value, e.kv.mod_revision);
+        resources[i] = ResourceForKey(e.kv.key);
+        if (!resources[i] || e.type != store::Event::Type::kPut) continue;
+        auto obj = DecodeStored(*resources[i], e.kv.key, e.kv.value, e.kv.mod_revision);
         CK_CHECK(obj.ok()) << obj.status().ToString();
         decoded[i] = std::move(obj).value();
       }
       std::lock_guard lock(mu_);
-      for (size_t i = 0; i < response.events.size(); ++i) Apply(response.events[i], response.revision, decoded[i]);
+      for (size_t i = 0; i < response.events.size(); ++i) {
+        if (resources[i]) Apply(response.events[i], response.revision, resources[i], std::move(decoded[i]));
+      }
       revision_ = std::max(revision_, response.revision);
       break;
     }
@@ -153,9 +155,8 @@ void WatchCache::OnStoreEvents(const store::WatchResponse& response) {
 }
 
 // Called with mu_ held.
-void WatchCache::Apply(const store::Event& e, int64_t revision, std::shared_ptr<Message> decoded) {
-  const ResourceInfo* r = ResourceForKey(e.kv.key);
-  if (!r) return;
+void WatchCache::Apply(const store::Event& e, int64_t revision, const ResourceInfo* r,
+                       std::shared_ptr<Message> decoded) {
   CacheEvent ev;
   ev.revision = revision;
   auto it = objects_.find(e.kv.key);

@@ -150,9 +150,9 @@ class WatchCache {
   // The CacheEvent a replay delivers; `with_prev` decodes the previous state too.
   CacheEvent Materialize(const HistoryEvent& h, bool with_prev) const;
   void OnStoreEvents(const store::WatchResponse& response);
-  // `decoded` is the put's object, decoded outside the lock (null for a delete).
-  void Apply(const store::Event& event, int64_t revision, std::shared_ptr<Message> decoded);
-
+  // One event under a served resource `r`; `decoded` is the put's object, decoded outside the
+  // lock (null for a delete).
+  void Apply(const store::Event& event, int64_t revision, const ResourceInfo* r, std::shared_ptr<Message> decoded);
   void Dispatch(const CacheEvent& event);
   bool Deliver(Watcher& w, const CacheEvent& event);
   void RemoveWatcher(Watcher* w);
