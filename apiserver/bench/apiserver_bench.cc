@@ -70,7 +70,7 @@ class WatchFanout {
     }
   }
 
-  // Starts reading every stream on its own thread; Wait() joins it once each stream has seen
+  // Starts reading every stream on one thread; Wait() joins it once each stream has seen
   // `events` events (or failed, or 30 s passed).
   void Start(const std::vector<Clock::time_point>* sent, std::mutex* mu) {
     sent_ = sent;

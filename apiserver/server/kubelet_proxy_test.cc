@@ -362,12 +362,6 @@ TEST(BuildKubeletRequestTest, CredentialsNeverGoOnButStreamNegotiationDoes) {
   EXPECT_EQ(r->request.find("Bearer"), std::string::npos) << r->request;
 }
 
-}  // namespace
-}  // namespace ck::apiserver
-
-namespace ck::apiserver {
-namespace {
-
 // ---- BuildNodeProxyRequest ----
 
 TEST(BuildNodeProxyRequestTest, TheRestOfThePathGoesToTheKubeletWithQueryAndBody) {

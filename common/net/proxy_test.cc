@@ -140,6 +140,14 @@ std::unique_ptr<HttpServer> StartRelay(const testutil::TestPki& pki, uint16_t ba
   return relay;
 }
 
+// An HttpClient of the relay, trusting the test CA.
+std::unique_ptr<HttpClient> RelayClient(const testutil::TestPki& pki, const HttpServer& relay) {
+  HttpClientOptions co;
+  co.port = relay.port();
+  co.tls_config.ca_pem = pki.ca.cert_pem;
+  return std::make_unique<HttpClient>(co);
+}
+
 TEST(ProxyTest, RawUpgradeEchoesBytes) {
   auto pki = testutil::MakeTestPki();
   auto backend = StartBackend(pki);
@@ -177,11 +185,8 @@ TEST(ProxyTest, ChunkedStreamIsRelayed) {
   auto pki = testutil::MakeTestPki();
   auto backend = StartBackend(pki);
   auto relay = StartRelay(pki, backend->server->port());
-  HttpClientOptions co;
-  co.port = relay->port();
-  co.tls_config.ca_pem = pki.ca.cert_pem;
-  HttpClient client(co);
-  auto stream = client.Open({"GET", "/stream", {}, ""});
+  auto client = RelayClient(pki, *relay);
+  auto stream = client->Open({"GET", "/stream", {}, ""});
   ASSERT_TRUE(stream.ok()) << stream.status().ToString();
   EXPECT_EQ((*stream)->status(), 200);
   std::string body;
@@ -198,11 +203,8 @@ TEST(ProxyTest, ALargeBodyIsRelayedWhole) {
   auto pki = testutil::MakeTestPki();
   auto backend = StartBackend(pki);
   auto relay = StartRelay(pki, backend->server->port());
-  HttpClientOptions co;
-  co.port = relay->port();
-  co.tls_config.ca_pem = pki.ca.cert_pem;
-  HttpClient client(co);
-  auto r = client.Do({"GET", "/big", {}, ""});
+  auto client = RelayClient(pki, *relay);
+  auto r = client->Do({"GET", "/big", {}, ""});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->status, 200);
   EXPECT_EQ(r->body, std::string(100000, 'b'));
@@ -232,11 +234,8 @@ TEST(ProxyTest, UnreachableBackendIsAnsweredByOnError) {
     dead_port = backend->server->port();
   }
   auto relay = StartRelay(pki, dead_port);
-  HttpClientOptions co;
-  co.port = relay->port();
-  co.tls_config.ca_pem = pki.ca.cert_pem;
-  HttpClient client(co);
-  auto r = client.Do({"GET", "/stream", {}, ""});
+  auto client = RelayClient(pki, *relay);
+  auto r = client->Do({"GET", "/stream", {}, ""});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->status, 503);
   EXPECT_NE(r->body.find("no backend: cannot connect to 127.0.0.1:"), std::string::npos) << r->body;
