@@ -187,8 +187,11 @@ void WatchCache::Apply(const store::Event& e, int64_t revision, const ResourceIn
     h.prev = ev.prev->stored();
     h.prev_revision = ev.prev->revision();
   }
+  h.at = options_.clock->Monotonic();
+  const MonoTime stale = h.at - options_.event_fresh_duration;
   history_.push_back(std::move(h));
-  while (history_.size() > options_.history_events) {
+  while (history_.size() > options_.history_events ||
+         (history_.size() > options_.min_history_events && history_.front().at < stale)) {
     history_start_ = history_.front().revision;
     history_.pop_front();
   }

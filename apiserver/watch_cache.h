@@ -90,7 +90,13 @@ class CacheWatch {
 
 struct WatchCacheOptions {
   std::string root = "/registry/";
+  // The buffered history holds at most `history_events` events, and drops events older than
+  // `event_fresh_duration` once it holds more than `min_history_events` (upstream sizes its
+  // buffer to hold eventFreshDuration = 75 s of events the same way). A watch resuming from an
+  // older revision gets 410 Expired and relists.
   size_t history_events = 100'000;
+  size_t min_history_events = 1'000;
+  Duration event_fresh_duration = std::chrono::seconds(75);
   Clock* clock = &RealClock::Get();
   Duration bookmark_interval = std::chrono::seconds(60);
 };
@@ -146,6 +152,7 @@ class WatchCache {
     std::shared_ptr<const std::string> object;  // for kDeleted: the last state before the delete
     std::shared_ptr<const std::string> prev;    // null: the key had no object before
     int64_t prev_revision = 0;
+    MonoTime at;  // when the cache applied it
   };
   // The CacheEvent a replay delivers; `with_prev` decodes the previous state too.
   CacheEvent Materialize(const HistoryEvent& h, bool with_prev) const;

@@ -208,6 +208,38 @@ TEST(WatchCacheTest, TooOldRevisionIsGone) {
   EXPECT_EQ(rec.Get().size(), 2u);
 }
 
+TEST(WatchCacheTest, HistoryKeepsOnlyFreshEventsAboveItsMinimum) {
+  auto s = store::NewMemoryStore();
+  FakeClock clock;
+  WatchCacheOptions opts;
+  opts.clock = &clock;
+  opts.min_history_events = 3;
+  opts.event_fresh_duration = 75s;
+  WatchCache cache(s.get(), opts);
+  ASSERT_TRUE(cache.Start().ok());
+  std::vector<int64_t> revs;
+  for (int i = 0; i < 5; ++i) revs.push_back(PutPod(*s, "default", "p" + std::to_string(i)));
+  ASSERT_TRUE(cache.WaitFor(revs.back(), 5s).ok());
+  // Within the fresh duration nothing is dropped.
+  EXPECT_LT(cache.oldest_resumable_revision(), revs.front());
+  clock.Advance(76s);
+  revs.push_back(PutPod(*s, "default", "p5"));
+  ASSERT_TRUE(cache.WaitFor(revs.back(), 5s).ok());
+  // Stale events went, down to the minimum of 3 (p3, p4 and the fresh p5).
+  EXPECT_EQ(cache.oldest_resumable_revision(), revs[2]);
+  CacheWatchOptions o;
+  o.prefix = "/registry/pods/";
+  o.from_revision = revs[1];
+  auto gone = cache.Watch(o, [](const CacheEvent&) { return true; });
+  ASSERT_FALSE(gone.ok());
+  EXPECT_EQ(gone.status().code(), Code::kGone);
+  o.from_revision = revs[2];
+  Recorder rec;
+  auto ok = cache.Watch(o, rec.Sink());
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(rec.Get().size(), 3u);
+}
+
 TEST(WatchCacheTest, SinkReturningFalseEndsTheWatch) {
   auto s = store::NewMemoryStore();
   WatchCache cache(s.get());

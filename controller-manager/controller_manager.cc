@@ -8,10 +8,18 @@
 #include "common/api/time_format.h"
 #include "common/base/log.h"
 #include "common/base/thread.h"
+#include "controller-manager/util/object_transform.h"
 
 namespace ck::controller_manager {
 
 namespace {
+
+// Every informer keeps pods and events as TransformForControllers leaves them.
+client::FactoryOptions InformerOptions() {
+  client::FactoryOptions o;
+  o.defaults.transform = TransformForControllers;
+  return o;
+}
 
 Result<std::string> ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -195,7 +203,8 @@ ControllerManager::ControllerManager(daemon::Context& context, Options options, 
       identity_(client::NewLeaderIdentity(context.random())),
       api_(std::move(api)),
       election_api_(std::move(election_api)),
-      informers_(std::make_unique<client::SharedInformerFactory>(*api_, context.clock(), context.random())),
+      informers_(std::make_unique<client::SharedInformerFactory>(*api_, context.clock(), context.random(),
+                                                                 InformerOptions())),
       events_(std::make_unique<client::EventBroadcaster>(*api_, context.clock(), client::EventBroadcasterOptions{},
                                                          context.random())),
       settings_(std::move(settings)),

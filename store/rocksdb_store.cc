@@ -130,7 +130,11 @@ Status RocksDbBackend::OpenDbLocked() {
   opts.statistics = statistics_;
   if (env_ != nullptr) opts.env = env_;
 
+  // Memtables are the store's largest memory cost after the values it indexes: 64 MiB per column
+  // family by default. 16 MiB each (and 48 MiB for all) costs a few more flushes.
+  opts.db_write_buffer_size = 48 << 20;
   rocksdb::ColumnFamilyOptions cf_opts(opts);
+  cf_opts.write_buffer_size = 16 << 20;
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
       {rocksdb::kDefaultColumnFamilyName, cf_opts},
       {"kv", cf_opts},

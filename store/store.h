@@ -202,10 +202,11 @@ struct StoreOptions {
   Duration compaction_window = std::chrono::minutes(5);
   // Period of progress notifications for watchers that asked for them.
   Duration progress_notify_interval = std::chrono::seconds(10);
-  // Recent history kept in memory for fast watch start and old reads. MemoryStore keeps all
-  // history (until compacted) regardless.
+  // Recent history kept in memory for fast watch start and old reads (the API server's watch
+  // cache follows the head and keeps its own history). MemoryStore keeps all history (until
+  // compacted) regardless.
   int64_t history_cache_revisions = 100'000;
-  int64_t history_cache_bytes = 64 << 20;
+  int64_t history_cache_bytes = 16 << 20;
   // A live watcher further behind than this many revisions is cancelled as too slow.
   int64_t watcher_max_lag = 20'000;
   // At most this many transactions share one WAL sync.

@@ -6,6 +6,8 @@
 #include <atomic>
 #include <mutex>
 
+#include "common/api/codec.h"
+#include "common/api/proto/events_v1.pb.h"
 #include "common/api/testing/builders.h"
 #include "common/client/cache/meta.h"
 #include "controller-manager/testing/controller_test_env.h"
@@ -13,6 +15,7 @@
 #include "controller-manager/util/expectations.h"
 #include "controller-manager/util/hash.h"
 #include "controller-manager/util/history.h"
+#include "controller-manager/util/object_transform.h"
 #include "controller-manager/util/pod_control.h"
 #include "controller-manager/util/pod_util.h"
 
@@ -247,6 +250,129 @@ TEST(HistoryTest, CreateReusesEqualRevisionsAndBumpsCollisionCount) {
   EXPECT_EQ(FindEqualRevisions(all, r1).size(), 1u);
   EXPECT_TRUE(history.Delete(**updated).ok());
   EXPECT_TRUE(history.Delete(**updated).ok());
+}
+
+TEST(TransformForControllersTest, PodsKeepWhatControllersReadAndLoseTheKubeletsFields) {
+  auto pod = std::make_shared<corev1::Pod>();
+  Status s = api::FromJson(R"({
+    "metadata": {"name": "web-1", "namespace": "shop", "uid": "u-1", "resourceVersion": "42",
+      "labels": {"app": "web"}, "annotations": {"controller.kubernetes.io/pod-deletion-cost": "5"},
+      "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "web", "uid": "rs-1"}],
+      "finalizers": ["batch.kubernetes.io/job-tracking"],
+      "managedFields": [{"manager": "kubectl", "operation": "Update"}]},
+    "spec": {"nodeName": "node-1", "hostname": "web-1", "subdomain": "web", "restartPolicy": "OnFailure",
+      "tolerations": [{"key": "gpu", "operator": "Exists"}],
+      "containers": [{"name": "app", "image": "app:1", "command": ["/app"], "env": [{"name": "A", "value": "b"}],
+        "ports": [{"name": "http", "containerPort": 80}], "resources": {"requests": {"cpu": "100m"}},
+        "volumeMounts": [{"name": "data", "mountPath": "/data"}], "readinessProbe": {"tcpSocket": {"port": 80}}}],
+      "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": "data-web-1"}},
+        {"name": "token", "projected": {"sources": [{"serviceAccountToken": {"path": "token"}}]}}]},
+    "status": {"phase": "Failed", "podIP": "10.244.0.5", "hostIP": "10.0.0.1",
+      "conditions": [{"type": "Ready", "status": "False"}],
+      "containerStatuses": [{"name": "app", "image": "app:1", "imageID": "sha256:abc", "containerID": "ck://1",
+        "restartCount": 3, "ready": false,
+        "state": {"terminated": {"exitCode": 42, "finishedAt": "2026-01-01T00:00:00Z"}}}]}
+  })",
+                           pod.get());
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  auto out = client::As<corev1::Pod>(TransformForControllers(pod));
+  ASSERT_NE(out, nullptr);
+  EXPECT_NE(out.get(), pod.get());
+  EXPECT_EQ(out->metadata().name(), "web-1");
+  EXPECT_EQ(out->metadata().labels().at("app"), "web");
+  EXPECT_EQ(out->metadata().annotations().at("controller.kubernetes.io/pod-deletion-cost"), "5");
+  EXPECT_EQ(out->metadata().ownerreferences(0).uid(), "rs-1");
+  EXPECT_EQ(out->metadata().finalizers_size(), 1);
+  EXPECT_EQ(out->metadata().managedfields_size(), 0);
+  EXPECT_EQ(out->spec().nodename(), "node-1");
+  EXPECT_EQ(out->spec().hostname(), "web-1");
+  EXPECT_EQ(out->spec().subdomain(), "web");
+  EXPECT_EQ(out->spec().restartpolicy(), "OnFailure");
+  EXPECT_EQ(out->spec().tolerations_size(), 1);
+  const corev1::Container& c = out->spec().containers(0);
+  EXPECT_EQ(c.name(), "app");
+  EXPECT_EQ(c.ports(0).name(), "http");
+  EXPECT_EQ(c.resources().requests().count("cpu"), 1u);
+  EXPECT_FALSE(c.has_image());
+  EXPECT_EQ(c.command_size(), 0);
+  EXPECT_EQ(c.env_size(), 0);
+  EXPECT_EQ(c.volumemounts_size(), 0);
+  EXPECT_FALSE(c.has_readinessprobe());
+  ASSERT_EQ(out->spec().volumes_size(), 1);
+  EXPECT_EQ(out->spec().volumes(0).volumesource().persistentvolumeclaim().claimname(), "data-web-1");
+  EXPECT_EQ(out->status().phase(), "Failed");
+  EXPECT_EQ(out->status().podip(), "10.244.0.5");
+  EXPECT_EQ(out->status().conditions_size(), 1);
+  const corev1::ContainerStatus& cs = out->status().containerstatuses(0);
+  EXPECT_EQ(cs.name(), "app");
+  EXPECT_EQ(cs.restartcount(), 3);
+  EXPECT_EQ(cs.state().terminated().exitcode(), 42);
+  EXPECT_TRUE(cs.state().terminated().has_finishedat());
+  EXPECT_FALSE(cs.has_image());
+  EXPECT_FALSE(cs.has_imageid());
+  EXPECT_FALSE(cs.has_containerid());
+  // The informer's input is untouched; a second pass changes nothing.
+  EXPECT_EQ(pod->spec().containers(0).image(), "app:1");
+  auto again = client::As<corev1::Pod>(TransformForControllers(out));
+  EXPECT_EQ(again->ShortDebugString(), out->ShortDebugString());
+}
+
+TEST(TransformForControllersTest, EventsKeepOnlyWhatTheTtlIsCountedFrom) {
+  auto core = std::make_shared<corev1::Event>();
+  ASSERT_TRUE(api::FromJson(R"({"metadata": {"name": "e1", "namespace": "shop", "uid": "u", "resourceVersion": "7",
+      "creationTimestamp": "2026-01-01T00:00:00Z"},
+    "involvedObject": {"kind": "Pod", "name": "web-1"}, "reason": "Pulled", "message": "Container image pulled",
+    "source": {"component": "kubelet"}, "lastTimestamp": "2026-01-01T00:05:00Z",
+    "series": {"count": 3, "lastObservedTime": "2026-01-01T00:06:00.000000Z"}})",
+                            core.get())
+                  .ok());
+  auto out = client::As<corev1::Event>(TransformForControllers(core));
+  ASSERT_NE(out, nullptr);
+  EXPECT_EQ(out->metadata().name(), "e1");
+  EXPECT_EQ(out->metadata().uid(), "u");
+  EXPECT_EQ(out->metadata().resourceversion(), "7");
+  EXPECT_TRUE(out->metadata().has_creationtimestamp());
+  EXPECT_TRUE(out->has_lasttimestamp());
+  EXPECT_TRUE(out->series().has_lastobservedtime());
+  EXPECT_FALSE(out->has_message());
+  EXPECT_FALSE(out->has_involvedobject());
+  EXPECT_FALSE(out->has_source());
+
+  auto v1 = std::make_shared<::k8s::io::api::events::v1::Event>();
+  ASSERT_TRUE(api::FromJson(R"({"metadata": {"name": "e2", "namespace": "shop", "uid": "u2", "resourceVersion": "8"},
+    "eventTime": "2026-01-01T00:00:00.000000Z", "note": "long text", "reason": "Scheduled",
+    "regarding": {"kind": "Pod", "name": "web-1"}})",
+                            v1.get())
+                  .ok());
+  auto out2 = client::As<::k8s::io::api::events::v1::Event>(TransformForControllers(v1));
+  ASSERT_NE(out2, nullptr);
+  EXPECT_EQ(out2->metadata().name(), "e2");
+  EXPECT_TRUE(out2->has_eventtime());
+  EXPECT_FALSE(out2->has_note());
+  EXPECT_FALSE(out2->has_regarding());
+
+  // Metadata-only objects keep identity, owners, finalizers and deletion state.
+  auto meta = std::make_shared<::k8s::io::apimachinery::pkg::apis::meta::v1::PartialObjectMetadata>();
+  meta->mutable_metadata()->set_name("web-1");
+  meta->mutable_metadata()->set_uid("u-1");
+  meta->mutable_metadata()->add_finalizers("foregroundDeletion");
+  meta->mutable_metadata()->add_ownerreferences()->set_uid("rs-1");
+  meta->mutable_metadata()->mutable_deletiontimestamp()->set_seconds(5);
+  (*meta->mutable_metadata()->mutable_labels())["app"] = "web";
+  (*meta->mutable_metadata()->mutable_annotations())["note"] = std::string(500, 'x');
+  auto slim = client::As<::k8s::io::apimachinery::pkg::apis::meta::v1::PartialObjectMetadata>(
+      TransformForControllers(meta));
+  ASSERT_NE(slim, nullptr);
+  EXPECT_EQ(slim->metadata().uid(), "u-1");
+  EXPECT_EQ(slim->metadata().finalizers_size(), 1);
+  EXPECT_EQ(slim->metadata().ownerreferences(0).uid(), "rs-1");
+  EXPECT_TRUE(slim->metadata().has_deletiontimestamp());
+  EXPECT_TRUE(slim->metadata().labels().empty());
+  EXPECT_TRUE(slim->metadata().annotations().empty());
+
+  // Other kinds pass through as they are.
+  client::ObjectPtr cm = std::make_shared<corev1::ConfigMap>();
+  EXPECT_EQ(TransformForControllers(cm).get(), cm.get());
 }
 
 }  // namespace

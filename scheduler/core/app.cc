@@ -4,11 +4,23 @@
 #include "common/base/log.h"
 #include "common/base/thread.h"
 #include "common/net/url.h"
+#include "scheduler/core/pod_transform.h"
 #include "scheduler/plugins/registry.h"
 
 namespace ck::scheduler {
 
 namespace {
+
+// Every informer keeps pods as PodForScheduling leaves them (the scheduler's memory at scale).
+client::FactoryOptions InformerOptions() {
+  client::FactoryOptions o;
+  o.defaults.transform = [](client::ObjectPtr obj) -> client::ObjectPtr {
+    if (auto pod = client::As<::k8s::io::api::core::v1::Pod>(obj)) return PodForScheduling(*pod);
+    return obj;
+  };
+  return o;
+}
+
 
 // The value of `key` in a query string ("pod=ns%2Fname&format=text").
 std::string QueryValue(const std::string& query, std::string_view key) {
@@ -148,7 +160,8 @@ SchedulerApp::SchedulerApp(daemon::Context& context, AppOptions options, Schedul
       timings_(timings),
       identity_(client::NewLeaderIdentity(context.random())),
       api_(std::move(api)),
-      informers_(std::make_unique<client::SharedInformerFactory>(*api_, context.clock(), context.random())) {}
+      informers_(std::make_unique<client::SharedInformerFactory>(*api_, context.clock(), context.random(),
+                                                                 InformerOptions())) {}
 
 SchedulerApp::~SchedulerApp() { Stop(); }
 

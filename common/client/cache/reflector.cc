@@ -142,6 +142,9 @@ Status Reflector::ListAndReplace() {
         }
         return page.status();
       }
+      if (options_.transform) {
+        for (ObjectPtr& item : page->items) item = options_.transform(std::move(item));
+      }
       if (items.empty()) {
         items = std::move(page->items);
       } else {
@@ -260,6 +263,9 @@ void Reflector::HandleEvent(WatchEvent event) {
     CK_LOG_ERROR("Watch event of an unexpected type", "resource", resource_.GroupResource(), "expected",
                  expected_type_, "got", event.object->GetDescriptor()->full_name());
     return;
+  }
+  if (event.type != WatchEvent::Type::kBookmark && options_.transform) {
+    event.object = options_.transform(std::move(event.object));
   }
   switch (event.type) {
     case WatchEvent::Type::kAdded: store_.Add(std::move(event.object)); break;

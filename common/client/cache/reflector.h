@@ -15,6 +15,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -28,6 +29,14 @@
 
 namespace ck::client {
 
+// What an informer keeps of each object it receives (client-go's TransformFunc). It runs on the
+// reflector's thread for every listed object and every watch event's object, before any store or
+// handler sees it, and returns the object to keep: the same one, or a smaller copy without the
+// fields this process never reads (kube-scheduler and kube-controller-manager drop managedFields
+// this way). It must be idempotent and must pass through the kinds it does not know (metadata-only
+// informers hand it PartialObjectMetadata).
+using TransformFunc = std::function<ObjectPtr(ObjectPtr)>;
+
 struct ReflectorOptions {
   std::string ns;  // "" for all namespaces (and for cluster-scoped resources)
   std::string label_selector;
@@ -38,6 +47,8 @@ struct ReflectorOptions {
   // clients do not reconnect at once.
   Duration min_watch_timeout = std::chrono::minutes(5);
   BackoffPolicy backoff;
+  // What the caches keep of each object (client-go's TransformFunc); see TransformFunc.
+  TransformFunc transform;
 };
 
 class Reflector {

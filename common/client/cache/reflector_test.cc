@@ -1,5 +1,6 @@
 #include "common/client/cache/reflector.h"
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -445,6 +446,48 @@ TEST_F(ReflectorTest, EventsOfAnotherTypeAreSkipped) {
   watch->PushEvent(Event(WatchEvent::Type::kAdded, "a", 12));
   ASSERT_TRUE(store_.WaitForSize(2));
   EXPECT_EQ(store_.log()[1], "add ns/a 12");
+}
+
+TEST_F(ReflectorTest, TransformRunsOnListedAndWatchedObjectsBeforeTheStore) {
+  auto with_data = [](const std::string& name, int64_t rv) {
+    auto cm = std::make_shared<corev1::ConfigMap>();
+    cm->mutable_metadata()->set_namespace_("ns");
+    cm->mutable_metadata()->set_name(name);
+    cm->mutable_metadata()->set_resourceversion(std::to_string(rv));
+    (*cm->mutable_data())["big"] = std::string(1000, 'x');
+    (*cm->mutable_data())["small"] = "y";
+    return cm;
+  };
+  api_.ReplyList(Page({with_data("a", 3)}, "10"));
+  auto watch = api_.ReplyWatch();
+  std::atomic<int> calls{0};
+  ReflectorOptions options;
+  options.transform = [&](ObjectPtr obj) -> ObjectPtr {
+    ++calls;
+    auto cm = As<corev1::ConfigMap>(obj);
+    if (cm == nullptr) return obj;
+    auto slim = std::make_shared<corev1::ConfigMap>();
+    *slim->mutable_metadata() = cm->metadata();
+    for (const auto& [k, v] : cm->data()) {
+      if (v.size() < 100) (*slim->mutable_data())[k] = v;
+    }
+    return slim;
+  };
+  Indexer indexer;
+  Reflector reflector(api_, configmaps_, indexer, clock_, random_, options);
+  reflector.Start();
+  ASSERT_TRUE(WaitFor([&] { return reflector.HasSynced(); }));
+  watch->PushEvent(WatchEvent{WatchEvent::Type::kAdded, with_data("b", 11)});
+  watch->PushEvent(Bookmark(12));
+  ASSERT_TRUE(WaitFor([&] { return reflector.LastSyncResourceVersion() == "12"; }));
+  for (const char* key : {"ns/a", "ns/b"}) {
+    auto cm = As<corev1::ConfigMap>(indexer.Get(key));
+    ASSERT_NE(cm, nullptr) << key;
+    EXPECT_EQ(cm->data().count("big"), 0u) << key;
+    EXPECT_EQ(cm->data().at("small"), "y") << key;
+  }
+  EXPECT_EQ(calls.load(), 2);  // not for the bookmark
+  reflector.Stop();
 }
 
 TEST_F(ReflectorTest, StopReturnsPromptlyWhileWatching) {
