@@ -261,7 +261,7 @@ Result<std::shared_ptr<const Message>> Registry::Get(const ResourceInfo& r, cons
   CK_RETURN_IF_ERROR(cache_->Sync());
   auto obj = cache_->Get(StorageKey(r, ns, name));
   if (!obj) return NotFoundError(r, name, details);
-  return obj->shared_object();
+  return obj->object();
 }
 
 Result<std::shared_ptr<const Message>> Registry::Update(const ResourceInfo& r, const std::string& ns,
@@ -316,7 +316,8 @@ Result<std::shared_ptr<const Message>> Registry::Write(const ResourceInfo& r, co
     if (attempt > 0) CK_RETURN_IF_ERROR(sync());
     ObjectPtr current = cache_->Get(key);
     if (!current) CK_FRESH_OR_RETURN(NotFoundError(r, name, details));
-    const Message& old = current->object();
+    std::shared_ptr<const Message> old_object = current->object();
+    const Message& old = *old_object;
 
     std::unique_ptr<Message> next;
     if (mutate) {
@@ -324,13 +325,13 @@ Result<std::shared_ptr<const Message>> Registry::Write(const ResourceInfo& r, co
       next->CopyFrom(old);
       CK_FRESH_OR_RETURN((*mutate)(next.get()));
       // A patch may carry a resourceVersion precondition of its own.
-      caller_gave_rv = MetaOf(*next).resourceversion() != current->meta().resourceversion();
+      caller_gave_rv = MetaOf(*next).resourceversion() != MetaOf(old).resourceversion();
       if (caller_gave_rv && !MetaOf(*next).resourceversion().empty()) CK_FRESH_OR_RETURN(ConflictError(r, name, details));
       caller_gave_rv = false;
     } else {
       next.reset(desired->New());
       next->CopyFrom(*desired);
-      if (caller_gave_rv && MetaOf(*next).resourceversion() != current->meta().resourceversion()) {
+      if (caller_gave_rv && MetaOf(*next).resourceversion() != MetaOf(old).resourceversion()) {
         CK_FRESH_OR_RETURN(ConflictError(r, name, details));
       }
     }
@@ -360,7 +361,7 @@ Result<std::shared_ptr<const Message>> Registry::Write(const ResourceInfo& r, co
     }
 
     auto* meta = MutableMetaOf(next.get());
-    const auto& old_meta = current->meta();
+    const auto& old_meta = MetaOf(old);
     meta->set_name(old_meta.name());
     if (r.namespaced) meta->set_namespace_(old_meta.namespace_());
     meta->set_uid(old_meta.uid());
@@ -417,7 +418,7 @@ Result<std::shared_ptr<const Message>> Registry::Write(const ResourceInfo& r, co
         CK_RETURN_IF_ERROR(sync());
         continue;
       }
-      return current->shared_object();
+      return old_object;
     }
 
     if (options.dry_run) return std::shared_ptr<const Message>(std::move(next));
@@ -451,7 +452,8 @@ Result<DeleteResult> Registry::Delete(const ResourceInfo& r, const std::string& 
     CK_RETURN_IF_ERROR(cache_->Sync());
     ObjectPtr current = cache_->Get(key);
     if (!current) return NotFoundError(r, name, details);
-    const auto& meta = current->meta();
+    std::shared_ptr<const Message> current_object = current->object();
+    const auto& meta = MetaOf(*current_object);
     if (options.precondition_uid && *options.precondition_uid != meta.uid()) {
       if (details) *details = {name, r.group, r.resource, {}, 0};
       return Conflict("Precondition failed: UID in precondition: " + *options.precondition_uid +
@@ -463,14 +465,14 @@ Result<DeleteResult> Registry::Delete(const ResourceInfo& r, const std::string& 
                       ", ResourceVersion in meta: " + meta.resourceversion());
     }
 
-    std::unique_ptr<Message> next(current->object().New());
-    next->CopyFrom(current->object());
+    std::unique_ptr<Message> next(current_object->New());
+    next->CopyFrom(*current_object);
     auto* m = MutableMetaOf(next.get());
     bool keep = false;
 
     // Graceful pod deletion: the kubelet stops the containers, then deletes with grace 0.
     if (IsPods(r)) {
-      const auto& pod = static_cast<const corev1::Pod&>(current->object());
+      const auto& pod = static_cast<const corev1::Pod&>(*current_object);
       int64_t grace = options.grace_period_seconds.value_or(
           pod.spec().has_terminationgraceperiodseconds() ? pod.spec().terminationgraceperiodseconds() : 30);
       bool finished = pod.status().phase() == "Succeeded" || pod.status().phase() == "Failed";
@@ -513,17 +515,17 @@ Result<DeleteResult> Registry::Delete(const ResourceInfo& r, const std::string& 
     std::vector<store::Compare> compares{store::Compare::ModRevisionIs(key, current->revision())};
     std::vector<store::Op> ops;
     if (options.admission) {
-      CK_RETURN_IF_ERROR(options.admission->Validate(r, &current->object(), nullptr,
+      CK_RETURN_IF_ERROR(options.admission->Validate(r, current_object.get(), nullptr,
                                                      options.dry_run || keep ? nullptr : &compares,
                                                      options.dry_run || keep ? nullptr : &ops, details));
     }
     if (options.dry_run) return DeleteResult{std::shared_ptr<const Message>(std::move(next)), !keep};
     if (keep) {
-      if (Deterministic(*next) == Deterministic(current->object())) return DeleteResult{current->shared_object(), false};
+      if (Deterministic(*next) == Deterministic(*current_object)) return DeleteResult{current_object, false};
       ops.push_back(store::Op::Put(key, EncodeForStorage(*next)));
     } else {
       ops.push_back(store::Op::Delete(key));
-      if (allocation_hook_) CK_RETURN_IF_ERROR(allocation_hook_(r, &current->object(), nullptr, &compares, &ops, details));
+      if (allocation_hook_) CK_RETURN_IF_ERROR(allocation_hook_(r, current_object.get(), nullptr, &compares, &ops, details));
     }
     auto txn = store_->Txn(std::move(compares), std::move(ops), {});
     if (!txn.ok()) return txn.status();

@@ -8,13 +8,69 @@
 
 namespace ck::apiserver {
 
+namespace {
+
+const std::string* FindLabel(const void* labels, std::string_view key) {
+  const auto& l = *static_cast<const CachedObject::Labels*>(labels);
+  auto it = std::lower_bound(l.begin(), l.end(), key, [](const auto& kv, std::string_view k) { return kv.first < k; });
+  return it != l.end() && it->first == key ? &it->second : nullptr;
+}
+
+}  // namespace
+
+CachedObject::CachedObject(const ResourceInfo* resource, std::string key, int64_t revision,
+                           std::shared_ptr<const Message> object, std::shared_ptr<const std::string> stored)
+    : resource_(resource), key_(std::move(key)), revision_(revision), stored_(std::move(stored)),
+      pinned_(std::move(object)) {
+  CK_CHECK(pinned_ != nullptr && stored_ != nullptr) << key_;
+  const auto& labels = MetaOf(*pinned_).labels();
+  labels_.reserve(labels.size());
+  for (const auto& [k, v] : labels) labels_.emplace_back(k, v);
+  std::sort(labels_.begin(), labels_.end());
+  name_pos_ = resource_->storage_prefix.size();
+  if (resource_->namespaced) {
+    size_t slash = key_.find('/', name_pos_);
+    if (slash != std::string::npos) name_pos_ = slash + 1;
+  }
+}
+
+std::string_view CachedObject::name() const { return std::string_view(key_).substr(name_pos_); }
+
+std::string_view CachedObject::namespace_() const {
+  size_t start = resource_->storage_prefix.size();
+  return name_pos_ > start ? std::string_view(key_).substr(start, name_pos_ - 1 - start) : std::string_view();
+}
+
+bool CachedObject::MatchesLabels(const api::LabelSelector& selector) const {
+  return selector.Matches(&labels_, &FindLabel);
+}
+
+std::shared_ptr<const Message> CachedObject::object() const {
+  std::lock_guard lock(mu_);
+  if (pinned_) return pinned_;
+  if (std::shared_ptr<const Message> live = live_.lock()) return live;
+  auto decoded = DecodeStored(*resource_, key_, *stored_, revision_);
+  // These bytes were decoded once already, when the object entered the cache.
+  CK_CHECK(decoded.ok()) << decoded.status().ToString();
+  std::shared_ptr<const Message> out = std::move(decoded).value();
+  live_ = out;
+  return out;
+}
+
+void CachedObject::Unpin() const {
+  std::lock_guard lock(mu_);
+  if (pinned_) live_ = std::move(pinned_);
+  pinned_ = nullptr;
+}
+
 const std::string& CachedObject::Json() const {
   std::call_once(json_once_, [this] {
     api::EncodeOptions opts;
     opts.kind = resource_->kind;
     std::string gv = resource_->GroupVersion();
     opts.api_version = gv;
-    auto r = api::ToJson(*object_, opts);
+    std::shared_ptr<const Message> obj = object();
+    auto r = api::ToJson(*obj, opts);
     // Objects in the cache were decoded from our own protobuf bytes; encoding them cannot fail
     // unless a RawExtension holds bytes that are not JSON, which validation refuses.
     json_ = r.ok() ? std::move(r).value() : std::string("{}");
@@ -84,8 +140,10 @@ Status WatchCache::Start() {
       if (!r) continue;
       auto obj = DecodeStored(*r, kv.key, kv.value, kv.mod_revision);
       if (!obj.ok()) return obj.status();
-      objects_[kv.key] = std::make_shared<CachedObject>(r, kv.key, kv.mod_revision, std::move(obj).value(),
-                                                        std::make_shared<const std::string>(kv.value));
+      auto cached = std::make_shared<CachedObject>(r, kv.key, kv.mod_revision, std::move(obj).value(),
+                                                   std::make_shared<const std::string>(kv.value));
+      cached->Unpin();
+      objects_[kv.key] = std::move(cached);
     }
     revision_ = all->revision;
     history_start_ = all->revision;
@@ -171,8 +229,9 @@ void WatchCache::Apply(const store::Event& e, int64_t revision, const ResourceIn
   } else {
     if (!ev.prev) return;  // never seen (cannot happen after a consistent start)
     // A deleted object is reported in its last state, at the deleting revision.
-    std::shared_ptr<Message> last(ev.prev->object().New());
-    last->CopyFrom(ev.prev->object());
+    std::shared_ptr<const Message> prev = ev.prev->object();
+    std::shared_ptr<Message> last(prev->New());
+    last->CopyFrom(*prev);
     MutableMetaOf(last.get())->set_resourceversion(std::to_string(revision));
     h.object = ev.prev->stored();
     ev.object = std::make_shared<CachedObject>(r, e.kv.key, revision, std::move(last), ev.prev->stored());
@@ -195,7 +254,13 @@ void WatchCache::Apply(const store::Event& e, int64_t revision, const ResourceIn
     history_start_ = history_.front().revision;
     history_.pop_front();
   }
+  // A filtered watcher reads the previous state too: decode it once for all of them.
+  std::shared_ptr<const Message> prev_pin;
+  if (ev.prev && std::any_of(watchers_.begin(), watchers_.end(), [](const auto& w) { return w->options.filter; })) {
+    prev_pin = ev.prev->object();
+  }
   Dispatch(ev);
+  ev.object->Unpin();
 }
 
 CacheEvent WatchCache::Materialize(const HistoryEvent& h, bool with_prev) const {
@@ -320,7 +385,8 @@ Result<WatchCache::ListResult> WatchCache::ListAt(int64_t revision, std::string_
       if (!resource) continue;
       Result<std::shared_ptr<Message>> obj = DecodeStored(*resource, kv.key, kv.value, kv.mod_revision);
       if (!obj.ok()) return obj.status();
-      auto cached = std::make_shared<CachedObject>(resource, kv.key, kv.mod_revision, std::move(obj).value());
+      auto cached = std::make_shared<CachedObject>(resource, kv.key, kv.mod_revision, std::move(obj).value(),
+                                                   std::make_shared<const std::string>(kv.value));
       if (filter && !filter(*cached)) continue;
       if (limit > 0 && static_cast<int64_t>(out.objects.size()) >= limit) {
         out.more = true;

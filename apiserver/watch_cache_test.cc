@@ -38,8 +38,9 @@ struct Recorder {
       if (e.type == WatchEventType::kBookmark) {
         events.push_back("BOOKMARK@" + std::to_string(e.revision));
       } else {
-        events.push_back(std::string(WatchEventTypeName(e.type)) + " " + e.object->meta().namespace_() + "/" +
-                         e.object->meta().name() + "@" + e.object->meta().resourceversion());
+        auto obj = e.object->object();
+        events.push_back(std::string(WatchEventTypeName(e.type)) + " " + MetaOf(*obj).namespace_() + "/" +
+                         MetaOf(*obj).name() + "@" + MetaOf(*obj).resourceversion());
       }
       return true;
     };
@@ -63,10 +64,10 @@ TEST(WatchCacheTest, StartLoadsExistingObjectsAndFollowsWrites) {
   ASSERT_TRUE(cache.WaitFor(rev, 5s).ok());
   auto all = cache.List("/registry/pods/", nullptr);
   ASSERT_EQ(all.objects.size(), 3u);
-  EXPECT_EQ(all.objects[0]->meta().name(), "a");
-  EXPECT_EQ(all.objects[1]->meta().name(), "d");
-  EXPECT_EQ(all.objects[2]->meta().namespace_(), "kube-system");
-  EXPECT_EQ(all.objects[1]->meta().resourceversion(), std::to_string(rev));
+  EXPECT_EQ(MetaOf(*all.objects[0]->object()).name(), "a");
+  EXPECT_EQ(MetaOf(*all.objects[1]->object()).name(), "d");
+  EXPECT_EQ(MetaOf(*all.objects[2]->object()).namespace_(), "kube-system");
+  EXPECT_EQ(MetaOf(*all.objects[1]->object()).resourceversion(), std::to_string(rev));
   auto ns = cache.List("/registry/pods/default/", nullptr);
   EXPECT_EQ(ns.objects.size(), 2u);
   EXPECT_NE(cache.Get("/registry/pods/default/a"), nullptr);
@@ -84,7 +85,7 @@ TEST(WatchCacheTest, ListPagination) {
   EXPECT_EQ(page1.remaining, 6);
   auto page2 = cache.List("/registry/pods/", nullptr, 4, page1.objects.back()->key());
   ASSERT_EQ(page2.objects.size(), 4u);
-  EXPECT_EQ(page2.objects.front()->meta().name(), "p4");
+  EXPECT_EQ(MetaOf(*page2.objects.front()->object()).name(), "p4");
   auto page3 = cache.List("/registry/pods/", nullptr, 4, page2.objects.back()->key());
   EXPECT_EQ(page3.objects.size(), 2u);
   EXPECT_FALSE(page3.more);
@@ -136,8 +137,7 @@ TEST(WatchCacheTest, FilterTurnsSelectorChangesIntoAddedAndDeleted) {
   CacheWatchOptions o;
   o.prefix = "/registry/pods/";
   o.filter = [](const CachedObject& obj) {
-    auto it = obj.meta().labels().find("app");
-    return it != obj.meta().labels().end() && it->second == "web";
+    return obj.labels() == CachedObject::Labels{{"app", "web"}};
   };
   auto w = cache.Watch(o, rec.Sink());
   ASSERT_TRUE(w.ok());
@@ -170,12 +170,11 @@ TEST(WatchCacheTest, ResumedFilteredWatchReplaysTransitionsFromTheHistory) {
   o.prefix = "/registry/pods/default/";
   o.from_revision = r0;
   o.filter = [](const CachedObject& obj) {
-    auto it = obj.meta().labels().find("app");
-    return it != obj.meta().labels().end() && it->second == "web";
+    return obj.labels() == CachedObject::Labels{{"app", "web"}};
   };
   WatchSink record = rec.Sink();
   auto w = cache.Watch(o, [&](const CacheEvent& e) {
-    if (e.type == WatchEventType::kDeleted) deleted_labels.push_back(e.object->meta().labels().at("app"));
+    if (e.type == WatchEventType::kDeleted) deleted_labels.push_back(MetaOf(*e.object->object()).labels().at("app"));
     return record(e);
   });
   ASSERT_TRUE(w.ok());

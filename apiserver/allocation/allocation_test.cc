@@ -541,7 +541,8 @@ TEST_F(AllocationTest, ConcurrentCreatesGetDistinctAddresses) {
   std::set<std::string> ips;
   std::set<int32_t> ports;
   for (const auto& o : list.objects) {
-    const auto& svc = static_cast<const corev1::Service&>(o->object());
+    std::shared_ptr<const google::protobuf::Message> held = o->object();
+    const auto& svc = static_cast<const corev1::Service&>(*held);
     ips.insert(svc.spec().clusterip());
     ports.insert(svc.spec().ports(0).nodeport());
     EXPECT_EQ(IpHolder(svc.spec().clusterip()), Owner(svc));

@@ -267,9 +267,9 @@ Status Security::Attach(ApiServer* server) {
       server->AddFeed(info->storage_prefix, [rbac, kind](const CacheEvent& e) {
         if (e.type == WatchEventType::kBookmark || !e.object) return true;
         if (e.type == WatchEventType::kDeleted) {
-          rbac->Remove(kind, e.object->meta().namespace_(), e.object->meta().name());
+          rbac->Remove(kind, std::string(e.object->namespace_()), std::string(e.object->name()));
         } else {
-          rbac->Upsert(e.object->object());
+          rbac->Upsert(*e.object->object());
         }
         return true;
       });
@@ -304,9 +304,9 @@ Status Security::Attach(ApiServer* server) {
     server->AddFeed(pods->storage_prefix, [graph](const CacheEvent& e) {
       if (e.type == WatchEventType::kBookmark || !e.object) return true;
       if (e.type == WatchEventType::kDeleted) {
-        graph->RemovePod(e.object->meta().namespace_(), e.object->meta().name());
+        graph->RemovePod(std::string(e.object->namespace_()), std::string(e.object->name()));
       } else {
-        graph->UpsertPod(static_cast<const corev1::Pod&>(e.object->object()));
+        graph->UpsertPod(static_cast<const corev1::Pod&>(*e.object->object()));
       }
       return true;
     });
@@ -315,9 +315,9 @@ Status Security::Attach(ApiServer* server) {
       server->AddFeed(pvs->storage_prefix, [graph](const CacheEvent& e) {
         if (e.type == WatchEventType::kBookmark || !e.object) return true;
         if (e.type == WatchEventType::kDeleted) {
-          graph->RemovePersistentVolume(e.object->meta().name());
+          graph->RemovePersistentVolume(std::string(e.object->name()));
         } else {
-          graph->UpsertPersistentVolume(static_cast<const corev1::PersistentVolume&>(e.object->object()));
+          graph->UpsertPersistentVolume(static_cast<const corev1::PersistentVolume&>(*e.object->object()));
         }
         return true;
       });

@@ -658,8 +658,8 @@ Result<Selectors> ParseSelectors(const net::Query& q, const ResourceInfo& r) {
 ObjectFilter FilterOf(const Selectors& s) {
   if (s.labels.Empty() && s.fields.Empty()) return nullptr;
   return [s](const CachedObject& o) {
-    if (!s.labels.Empty() && !s.labels.Matches(o.meta().labels())) return false;
-    if (!s.fields.Empty() && !s.fields.Matches(FieldSetOf(o.object(), s.fields))) return false;
+    if (!s.labels.Empty() && !o.MatchesLabels(s.labels)) return false;
+    if (!s.fields.Empty() && !s.fields.Matches(FieldSetOf(*o.object(), s.fields))) return false;
     return true;
   };
 }
@@ -882,9 +882,11 @@ void ApiServer::List(Call& c) {
     discovery::TableOptions& to = **table;
     to.resource_version = std::to_string(lr.revision);
     to.continue_token = cont;
+    std::vector<std::shared_ptr<const Message>> held;
     std::vector<const Message*> objs;
+    held.reserve(lr.objects.size());
     objs.reserve(lr.objects.size());
-    for (const ObjectPtr& o : lr.objects) objs.push_back(&o->object());
+    for (const ObjectPtr& o : lr.objects) objs.push_back(held.emplace_back(o->object()).get());
     Result<std::string> t = discovery::ToTable(r, objs, to);
     if (!t.ok()) return Fail(c, t.status());
     return Finish(c, 200, std::move(*t));
@@ -922,7 +924,7 @@ void ApiServer::List(Call& c) {
   for (size_t k = 0; k < lr.objects.size(); ++k) {
     if (k) body += ',';
     if (*partial) {
-      AppendPartialObjectMetadata(lr.objects[k]->object(), **partial, &body);
+      AppendPartialObjectMetadata(*lr.objects[k]->object(), **partial, &body);
     } else {
       body += lr.objects[k]->Json();
     }
@@ -1013,13 +1015,14 @@ void ApiServer::Watch(Call& c) {
       }
       line += "\",\"metadata\":{\"resourceVersion\":\"" + std::to_string(e.revision) + "\"}}";
     } else if (partial) {
-      AppendPartialObjectMetadata(e.object->object(), *partial, &line);
+      AppendPartialObjectMetadata(*e.object->object(), *partial, &line);
     } else if (table) {
       to.now = clock->Now();
       to.column_definitions = *first_table;
       to.resource_version = std::to_string(e.revision);
       *first_table = false;
-      Result<std::string> t = discovery::ToTable(*rp, {&e.object->object()}, to);
+      std::shared_ptr<const Message> obj = e.object->object();
+      Result<std::string> t = discovery::ToTable(*rp, {obj.get()}, to);
       if (!t.ok()) return false;
       line += *t;
     } else {
@@ -1134,7 +1137,7 @@ void ApiServer::Create(Call& c) {
     // every concurrent write); only a miss is checked again consistently.
     const ResourceInfo& namespaces = *FindResource("", "v1", "namespaces");
     ObjectPtr cached = cache_->Get(StorageKey(namespaces, "", ns));
-    std::shared_ptr<const Message> nsobj = cached ? cached->shared_object() : nullptr;
+    std::shared_ptr<const Message> nsobj = cached ? cached->object() : nullptr;
     if (!nsobj) {
       ErrorDetails d;
       Result<std::shared_ptr<const Message>> fresh = registry_->Get(namespaces, "", ns, &d);
@@ -1392,7 +1395,8 @@ void ApiServer::DeleteCollection(Call& c) {
     RequestAdmission adm(security_, c, admission::Operation::kDelete);
     DeleteOptions one = *o;
     one.admission = &adm;
-    Result<DeleteResult> res = registry_->Delete(r, obj->meta().namespace_(), obj->meta().name(), one, &d);
+    Result<DeleteResult> res =
+        registry_->Delete(r, std::string(obj->namespace_()), std::string(obj->name()), one, &d);
     if (!res.ok()) {
       if (res.status().code() == Code::kNotFound) continue;
       return Fail(c, res.status(), &d);
@@ -1634,9 +1638,10 @@ Status EnforceDisruptionBudget(Registry& registry, WatchCache& cache, Clock& clo
     }
     CK_RETURN_IF_ERROR(cache.Sync());
     WatchCache::ListResult lr = cache.List(StoragePrefix(*budgets, ns), nullptr, 0);
+    std::vector<std::shared_ptr<const Message>> held;
     std::vector<const policyv1::PodDisruptionBudget*> matching;
     for (const auto& obj : lr.objects) {
-      const auto& pdb = static_cast<const policyv1::PodDisruptionBudget&>(obj->object());
+      const auto& pdb = static_cast<const policyv1::PodDisruptionBudget&>(*held.emplace_back(obj->object()));
       if (!pdb.spec().has_selector()) continue;  // a nil selector selects nothing
       Result<api::LabelSelector> sel = api::LabelSelector::FromProto(&pdb.spec().selector());
       if (sel.ok() && sel->Matches(pod.metadata().labels())) matching.push_back(&pdb);

@@ -23,7 +23,7 @@ admission::ObjectRef CacheObjectSource::Get(std::string_view resource, std::stri
   std::string key = StorageKey(*r, r->namespaced ? ns : "", name);
   ObjectPtr o = cache_->Get(key);
   if (!o && cache_->Sync().ok()) o = cache_->Get(key);  // a miss is checked once more, consistently
-  return o ? o->shared_object() : nullptr;
+  return o ? o->object() : nullptr;
 }
 
 std::vector<admission::ObjectRef> CacheObjectSource::List(std::string_view resource, std::string_view ns) const {
@@ -32,7 +32,7 @@ std::vector<admission::ObjectRef> CacheObjectSource::List(std::string_view resou
   if (!r) return out;
   WatchCache::ListResult lr = cache_->List(StoragePrefix(*r, r->namespaced ? ns : ""), nullptr, 0);
   out.reserve(lr.objects.size());
-  for (const ObjectPtr& o : lr.objects) out.push_back(o->shared_object());
+  for (const ObjectPtr& o : lr.objects) out.push_back(o->object());
   return out;
 }
 
