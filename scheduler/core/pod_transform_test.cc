@@ -23,7 +23,10 @@ corev1::Pod RunningPod() {
       "nodeName": "node-1", "schedulerName": "default-scheduler", "priority": 7, "hostNetwork": true,
       "nodeSelector": {"disk": "ssd"},
       "tolerations": [{"key": "gpu", "operator": "Exists", "effect": "NoSchedule"}],
-      "affinity": {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+      "dnsPolicy": "ClusterFirst", "serviceAccountName": "web",
+      "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
+        {"matchExpressions": [{"key": "zone", "operator": "In", "values": ["a"]}]}]}},
+        "podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
         {"labelSelector": {"matchLabels": {"app": "web"}}, "topologyKey": "kubernetes.io/hostname"}]}},
       "topologySpreadConstraints": [{"maxSkew": 1, "topologyKey": "zone", "whenUnsatisfiable": "DoNotSchedule"}],
       "overhead": {"cpu": "10m"},
@@ -69,11 +72,15 @@ TEST(PodForSchedulingTest, KeepsWhatSchedulingReadsAndDropsTheRest) {
   EXPECT_EQ(spec.schedulername(), "default-scheduler");
   EXPECT_EQ(spec.priority(), 7);
   EXPECT_TRUE(spec.hostnetwork());
-  EXPECT_EQ(spec.nodeselector().at("disk"), "ssd");
-  EXPECT_EQ(spec.tolerations_size(), 1);
+  // Placed: only what other pods are checked against stays.
   EXPECT_EQ(spec.affinity().podantiaffinity().requiredduringschedulingignoredduringexecution_size(), 1);
-  EXPECT_EQ(spec.topologyspreadconstraints_size(), 1);
+  EXPECT_TRUE(spec.nodeselector().empty());
+  EXPECT_EQ(spec.tolerations_size(), 0);
+  EXPECT_EQ(spec.topologyspreadconstraints_size(), 0);
+  EXPECT_FALSE(spec.affinity().has_nodeaffinity());
   EXPECT_EQ(spec.overhead().count("cpu"), 1u);
+  EXPECT_FALSE(spec.has_dnspolicy());
+  EXPECT_FALSE(spec.has_serviceaccountname());
   ASSERT_EQ(spec.containers_size(), 1);
   const corev1::Container& c = spec.containers(0);
   EXPECT_EQ(c.name(), "app");
@@ -106,9 +113,23 @@ TEST(PodForSchedulingTest, KeepsWhatSchedulingReadsAndDropsTheRest) {
   EXPECT_FALSE(st.has_hostip());
   EXPECT_FALSE(st.has_qosclass());
 
+  // Not yet placed: everything that places it stays.
+  corev1::Pod pending = in;
+  pending.mutable_spec()->clear_nodename();
+  auto p = PodForScheduling(pending);
+  EXPECT_FALSE(p->spec().has_nodename());
+  EXPECT_EQ(p->spec().nodeselector().at("disk"), "ssd");
+  EXPECT_EQ(p->spec().tolerations_size(), 1);
+  EXPECT_EQ(p->spec().topologyspreadconstraints_size(), 1);
+  EXPECT_TRUE(p->spec().affinity().has_nodeaffinity());
+  EXPECT_EQ(p->spec().affinity().podantiaffinity().requiredduringschedulingignoredduringexecution_size(), 1);
+  EXPECT_EQ(p->spec().containers(0).resources().requests().count("cpu"), 1u);
+  EXPECT_FALSE(p->spec().containers(0).has_image());
+
   // The input is untouched and the transform is idempotent.
   EXPECT_EQ(in.spec().containers(0).image(), "app:1");
   EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(*PodForScheduling(*out), *out));
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(*PodForScheduling(*p), *p));
   EXPECT_LT(out->SpaceUsedLong(), in.SpaceUsedLong() * 3 / 4);
 }
 
