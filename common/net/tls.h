@@ -25,7 +25,7 @@ struct TlsClientConfig {
   std::string cert_pem;        // optional client certificate (mTLS)
   std::string key_pem;
   std::string server_name;     // SNI and hostname check; empty = no hostname check
-  bool insecure_skip_verify = false;  // tests of failure paths only
+  bool insecure_skip_verify = false;  // no server check (kubelet HTTPS hooks, as upstream; tests)
 };
 
 // A client TLS context built once and shared by many connections (HttpServer's Proxy).

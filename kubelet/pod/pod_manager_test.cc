@@ -14,7 +14,9 @@
 #include "common/client/testing/fake_api.h"
 #include "common/client/tools/event_recorder.h"
 #include "common/client/workqueue/wait_for_testing.h"
+#include "common/net/http_server.h"
 #include "kubelet/runtime/fake_runtime.h"
+#include "tests/testutil/testutil.h"
 
 namespace ck::kubelet {
 namespace {
@@ -319,6 +321,65 @@ TEST_F(PodManagerTest, LivenessFailureKillsAndRestarts) {
   EXPECT_EQ(runtime_.Inspect(id)->state, ContainerState::kExited);
   ASSERT_TRUE(WaitFor([&] { return HasEvent("Killing", "Container app failed liveness probe, will be restarted"); }));
   EXPECT_EQ(ApiPod()->status().containerstatuses(0).laststate().terminated().exitcode(), 143);
+}
+
+TEST_F(PodManagerTest, HttpsPreStopHookIsSentOverTls) {
+  testutil::TestPki pki = testutil::MakeTestPki();
+  net::HttpServerOptions o;
+  o.tls_config.cert_pem = pki.server.cert_pem;
+  o.tls_config.key_pem = pki.server.key_pem;
+  std::atomic<int> drains{0};
+  net::HttpServer server(o, [&](net::Request r, std::shared_ptr<net::ResponseWriter> w) {
+    if (r.target == "/drain" && r.headers.Get("X-Why") == "shutdown") ++drains;
+    w->Respond(200, {}, "ok");
+  });
+  ASSERT_TRUE(server.Start().ok());
+  StartManager();
+  corev1::Pod spec = WebPod();
+  auto* get = spec.mutable_spec()->mutable_containers(0)->mutable_lifecycle()->mutable_prestop()->mutable_httpget();
+  get->set_scheme("HTTPS");
+  get->set_host("127.0.0.1");
+  get->mutable_port()->set_intval(server.port());
+  get->set_path("/drain");
+  auto* h = get->add_httpheaders();
+  h->set_name("X-Why");
+  h->set_value("shutdown");
+  CreatePod(spec);
+  ASSERT_TRUE(WaitFor([&] { return PodIs("Running", true, 0); }));
+  auto deleted = api_.Delete(Res(corev1::Pod::descriptor()), "shop", "web");
+  ASSERT_TRUE(deleted.ok());
+  pm_->UpdatePod(client::As<corev1::Pod>(*deleted));
+  ASSERT_TRUE(WaitFor([&] { return ApiPod() == nullptr; }));
+  EXPECT_EQ(drains.load(), 1);
+  EXPECT_FALSE(HasEvent("FailedPreStopHook", ""));
+  server.Stop(std::chrono::milliseconds(100));
+}
+
+TEST_F(PodManagerTest, ActiveDeadlineFailsThePodAndStopsItsContainers) {
+  StartManager();
+  corev1::Pod spec = WebPod();
+  spec.mutable_spec()->set_activedeadlineseconds(5);
+  auto pod = CreatePod(spec);
+  ASSERT_TRUE(WaitFor([&] { return PodIs("Running", true, 0); }));
+  clock_.Advance(4s);
+  ASSERT_TRUE(WaitFor([&] { return pm_->workers().Idle(); }));
+  EXPECT_EQ(ApiPod()->status().phase(), "Running");
+  EXPECT_EQ(Alive().size(), 1u);
+
+  clock_.Advance(1s);
+  ASSERT_TRUE(WaitFor([&] { return ApiPod()->status().phase() == "Failed"; }));
+  auto p = ApiPod();
+  EXPECT_EQ(p->status().reason(), "DeadlineExceeded");
+  EXPECT_EQ(p->status().message(), "Pod was active on the node longer than the specified deadline");
+  EXPECT_TRUE(Alive().empty());
+  EXPECT_TRUE(p->status().containerstatuses(0).state().has_terminated());
+  EXPECT_FALSE(api::IsConditionTrue(p->status().conditions(), "Ready"));
+  ASSERT_TRUE(WaitFor([&] { return HasEvent("DeadlineExceeded", "Pod was active on the node longer than the specified deadline"); }));
+  // Failed is final: nothing restarts.
+  clock_.Advance(2s);
+  ASSERT_TRUE(WaitFor([&] { return pm_->workers().Idle(); }));
+  EXPECT_EQ(runtime_.starts(), 1);
+  EXPECT_EQ(ApiPod()->status().phase(), "Failed");
 }
 
 TEST_F(PodManagerTest, GracefulDeletionRunsPreStopThenStopsThenConfirmsWithGraceZero) {

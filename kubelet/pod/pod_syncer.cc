@@ -1,6 +1,7 @@
 #include "kubelet/pod/pod_syncer.h"
 
 #include <algorithm>
+#include <optional>
 #include <thread>
 
 #include "common/api/object.h"
@@ -21,6 +22,18 @@ constexpr seconds kMinimumGracePeriod{2};  // upstream minimumGracePeriodInSecon
 
 bool Alive(const ContainerStatus& c) {
   return c.state == ContainerState::kRunning || c.state == ContainerState::kCreated;
+}
+
+// upstream activeDeadlineHandler's reason and message
+constexpr char kDeadlineReason[] = "DeadlineExceeded";
+constexpr char kDeadlineMessage[] = "Pod was active on the node longer than the specified deadline";
+
+// How long the pod may still run under spec.activeDeadlineSeconds (counted from status.startTime,
+// as upstream's pastActiveDeadline does); nullopt without a deadline or a start time.
+std::optional<Duration> ActiveTimeLeft(const corev1::Pod& pod, const corev1::PodStatus& status, WallTime now) {
+  if (!pod.spec().has_activedeadlineseconds() || api::IsZeroTime(status.starttime())) return std::nullopt;
+  WallTime end = api::WallTimeOf(status.starttime()) + seconds(pod.spec().activedeadlineseconds());
+  return std::chrono::duration_cast<Duration>(end - now);
 }
 
 const corev1::Container* FindSpec(const corev1::Pod& pod, const std::string& name) {
@@ -188,10 +201,17 @@ SyncResult PodSyncer::SyncPod(const corev1::Pod& pod) {
   SyncResult result;
   const Duration retry = deps_.backoff->initial();
 
+  const seconds grace = pod.spec().has_terminationgraceperiodseconds()
+                            ? seconds(pod.spec().terminationgraceperiodseconds())
+                            : seconds(30);
   if (api::IsPodTerminal(pod)) {
     // Finished pods keep their last status (podIP included); nothing restarts, and the address
-    // goes back to the plugin as upstream tears down a finished pod's sandbox.
+    // goes back to the plugin as upstream tears down a finished pod's sandbox. A container still
+    // running (its stop failed when the pod went Failed) is stopped again.
     state.waiting.clear();
+    for (const ContainerStatus& c : ContainersOf(uid)) {
+      if (Alive(c)) KillOne(&pod, c, grace, "");
+    }
     if (!state.network_released && deps_.network != nullptr) {
       bool running = false;
       for (const ContainerStatus& c : ContainersOf(uid)) running = running || Alive(c);
@@ -203,6 +223,18 @@ SyncResult PodSyncer::SyncPod(const corev1::Pod& pod) {
     SaveState(uid, state);
     result.status = GeneratePodStatus(pod, StatusInput(pod, state, false), deps_.clock->Now());
     return result;
+  }
+  const std::optional<Duration> time_left = ActiveTimeLeft(pod, pod.status(), deps_.clock->Now());
+  if (time_left && *time_left <= Duration::zero()) {
+    // Past spec.activeDeadlineSeconds: the pod fails and its containers stop (upstream's
+    // activeDeadlineHandler evicts it; the containers get their grace period).
+    Event(pod, client::kEventNormal, kDeadlineReason, kDeadlineMessage);
+    SyncResult r = TerminatePod(pod, grace);
+    r.status.set_phase("Failed");
+    r.status.set_reason(kDeadlineReason);
+    r.status.set_message(kDeadlineMessage);
+    if (!r.stopped) r.requeue_after = retry;
+    return r;
   }
   if (deps_.probes != nullptr && !state.probes_added) {
     deps_.probes->AddPod(pod);
@@ -234,9 +266,6 @@ SyncResult PodSyncer::SyncPod(const corev1::Pod& pod) {
     Event(pod, client::kEventWarning, "BackOff",
           "Back-off restarting failed container " + name + " in pod " + PodDescription(pod));
   }
-  const seconds grace = pod.spec().has_terminationgraceperiodseconds()
-                            ? seconds(pod.spec().terminationgraceperiodseconds())
-                            : seconds(30);
   if (actions.kill_pod) {
     for (const ContainerStatus& c : containers) {
       if (Alive(c)) KillOne(&pod, c, grace, "");
@@ -260,6 +289,11 @@ SyncResult PodSyncer::SyncPod(const corev1::Pod& pod) {
     deps_.probes->UpdatePod(uid, state.ips.empty() ? "" : state.ips.front(), running);
   }
   result.status = GeneratePodStatus(pod, in, deps_.clock->Now());
+  // Sync again when the active deadline passes.
+  if (std::optional<Duration> left = ActiveTimeLeft(pod, result.status, deps_.clock->Now())) {
+    Duration at = std::max<Duration>(*left, std::chrono::milliseconds(100));
+    if (result.requeue_after == Duration{0} || at < result.requeue_after) result.requeue_after = at;
+  }
   return result;
 }
 
@@ -337,7 +371,9 @@ void PodSyncer::RunPreStop(const corev1::Pod& pod, const corev1::Container& spec
     net::HttpClientOptions options;
     options.host = get.host().empty() ? pod_ip : get.host();
     options.port = static_cast<uint16_t>(PortOf(spec, get.port()));
-    options.tls = false;  // HTTPS preStop hooks are sent as plain HTTP
+    // HTTPS is TLS without verifying the container's certificate, as upstream's handlers do.
+    options.tls = ToLower(get.scheme()) == "https";
+    options.tls_config.insecure_skip_verify = true;
     options.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(budget);
     net::HttpClient http(options);
     net::ClientRequest request;
