@@ -32,8 +32,11 @@ std::shared_ptr<const corev1::Pod> SlimPod(const corev1::Pod& pod) {
   auto out = std::make_shared<corev1::Pod>(pod);
   client::DropField(out->mutable_metadata()->mutable_managedfields());
   corev1::PodSpec* spec = out->mutable_spec();
-  client::KeepContainerShape(spec->mutable_containers());
-  client::KeepContainerShape(spec->mutable_initcontainers());
+  for (auto* containers : {spec->mutable_containers(), spec->mutable_initcontainers()}) {
+    RepeatedPtrField<corev1::Container> shapes;
+    client::CopyContainerShapes(*containers, &shapes);
+    containers->Swap(&shapes);
+  }
   client::DropField(spec->mutable_ephemeralcontainers());
   RepeatedPtrField<corev1::Volume> claims;
   for (corev1::Volume& v : *spec->mutable_volumes()) {

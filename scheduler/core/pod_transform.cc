@@ -32,10 +32,8 @@ std::shared_ptr<const corev1::Pod> PodForScheduling(const corev1::Pod& pod) {
   *spec->mutable_overhead() = in.overhead();
   if (in.has_resources()) *spec->mutable_resources() = in.resources();
   *spec->mutable_resourceclaims() = in.resourceclaims();
-  *spec->mutable_containers() = in.containers();
-  client::KeepContainerShape(spec->mutable_containers());
-  *spec->mutable_initcontainers() = in.initcontainers();
-  client::KeepContainerShape(spec->mutable_initcontainers());
+  client::CopyContainerShapes(in.containers(), spec->mutable_containers());
+  client::CopyContainerShapes(in.initcontainers(), spec->mutable_initcontainers());
   if (in.nodename().empty()) {
     // What places the pod itself.
     if (in.has_affinity()) *spec->mutable_affinity() = in.affinity();

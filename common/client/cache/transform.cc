@@ -2,17 +2,16 @@
 
 namespace ck::client {
 
-void KeepContainerShape(google::protobuf::RepeatedPtrField<::k8s::io::api::core::v1::Container>* containers) {
-  google::protobuf::RepeatedPtrField<::k8s::io::api::core::v1::Container> slim;
-  slim.Reserve(containers->size());
-  for (auto& c : *containers) {
-    auto* s = slim.Add();
-    s->mutable_name()->swap(*c.mutable_name());
-    if (c.has_resources()) s->mutable_resources()->Swap(c.mutable_resources());
-    s->mutable_ports()->Swap(c.mutable_ports());
+void CopyContainerShapes(const google::protobuf::RepeatedPtrField<::k8s::io::api::core::v1::Container>& from,
+                         google::protobuf::RepeatedPtrField<::k8s::io::api::core::v1::Container>* to) {
+  to->Reserve(to->size() + from.size());
+  for (const auto& c : from) {
+    auto* s = to->Add();
+    s->set_name(c.name());
+    if (c.has_resources()) *s->mutable_resources() = c.resources();
+    *s->mutable_ports() = c.ports();
     if (c.has_restartpolicy()) s->set_restartpolicy(c.restartpolicy());
   }
-  containers->Swap(&slim);
 }
 
 }  // namespace ck::client

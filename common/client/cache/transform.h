@@ -20,8 +20,10 @@ inline void DropField(google::protobuf::Map<std::string, std::string>* field) {
   field->swap(empty);
 }
 
-// Keeps of each container only what placement and controllers read: name, resources, ports and
-// restartPolicy (a restartable init container is a sidecar).
-void KeepContainerShape(google::protobuf::RepeatedPtrField<::k8s::io::api::core::v1::Container>* containers);
+// Appends to `to`, of each container in `from`, only what placement and controllers read: name,
+// resources, ports and restartPolicy (a restartable init container is a sidecar). Nothing else
+// is copied (an informer transform runs for every event).
+void CopyContainerShapes(const google::protobuf::RepeatedPtrField<::k8s::io::api::core::v1::Container>& from,
+                         google::protobuf::RepeatedPtrField<::k8s::io::api::core::v1::Container>* to);
 
 }  // namespace ck::client
