@@ -59,8 +59,7 @@ std::shared_ptr<const Message> CachedObject::object() const {
 
 void CachedObject::Unpin() const {
   std::lock_guard lock(mu_);
-  if (pinned_) live_ = std::move(pinned_);
-  pinned_ = nullptr;
+  if (pinned_) live_ = std::exchange(pinned_, nullptr);
 }
 
 const std::string& CachedObject::Json() const {

@@ -51,7 +51,6 @@ class CachedObject {
   const ResourceInfo& resource() const { return *resource_; }
   const std::string& key() const { return key_; }
   int64_t revision() const { return revision_; }
-  std::string resource_version() const { return std::to_string(revision_); }
   // metadata.name and metadata.namespace ("" when cluster-scoped), from the key.
   std::string_view name() const;
   std::string_view namespace_() const;

@@ -209,12 +209,17 @@ SyncResult PodSyncer::SyncPod(const corev1::Pod& pod) {
     // goes back to the plugin as upstream tears down a finished pod's sandbox. A container still
     // running (its stop failed when the pod went Failed) is stopped again.
     state.waiting.clear();
+    bool killed = false;
     for (const ContainerStatus& c : ContainersOf(uid)) {
-      if (Alive(c)) KillOne(&pod, c, grace, "");
+      if (!Alive(c)) continue;
+      KillOne(&pod, c, grace, "");
+      killed = true;
     }
     if (!state.network_released && deps_.network != nullptr) {
       bool running = false;
-      for (const ContainerStatus& c : ContainersOf(uid)) running = running || Alive(c);
+      if (killed) {
+        for (const ContainerStatus& c : ContainersOf(uid)) running = running || Alive(c);
+      }
       if (!running) {
         Status down = deps_.network->TearDownPod({uid, pod.metadata().name(), pod.metadata().namespace_()});
         if (down.ok()) state.network_released = true;

@@ -21,7 +21,6 @@ client::FactoryOptions InformerOptions() {
   return o;
 }
 
-
 // The value of `key` in a query string ("pod=ns%2Fname&format=text").
 std::string QueryValue(const std::string& query, std::string_view key) {
   size_t pos = 0;
