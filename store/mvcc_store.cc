@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <semaphore>
 #include <set>
 #include <utility>
 
@@ -103,9 +104,12 @@ struct MvccStore::PendingTxn {
   std::vector<Compare> compares;
   std::vector<Op> on_success;
   std::vector<Op> on_failure;
-  std::optional<Result<TxnResult>> result;  // guarded by queue_mu_
-  bool done = false;                        // guarded by queue_mu_
-  std::condition_variable cv;               // the caller waits here, with queue_mu_
+  // Written by the leader before it releases `wake`; read by the caller after acquiring it.
+  std::optional<Result<TxnResult>> result;
+  bool done = false;
+  // The caller sleeps here without holding queue_mu_ (so a woken caller does not queue for the
+  // leader's lock): released once with the result, or to make the caller the next leader.
+  std::binary_semaphore wake{0};
 };
 
 struct MvccStore::WatchState {
@@ -247,7 +251,6 @@ MvccStore::~MvccStore() {
     // Queued transactions fail; one being committed finishes first.
     std::unique_lock<std::mutex> lock(queue_mu_);
     closing_ = true;
-    if (!writer_active_ && !queue_.empty()) queue_.front()->cv.notify_one();
     idle_cv_.wait(lock, [&] { return !writer_active_ && queue_.empty(); });
   }
   {
@@ -379,32 +382,45 @@ Result<TxnResult> MvccStore::Txn(std::vector<Compare> compares, std::vector<Op> 
   std::unique_lock<std::mutex> lock(queue_mu_);
   if (closing_) return Unavailable("store is closed");
   queue_.push_back(&txn);
-  while (true) {
-    txn.cv.wait(lock, [&] { return txn.done || !writer_active_; });
+  if (writer_active_) {
+    // A leader is committing: it either answers this transaction or hands leadership over to it
+    // (it is then first in the queue, and writer_active_ stays set on its behalf).
+    lock.unlock();
+    txn.wake.acquire();
     if (txn.done) return std::move(*txn.result);
+    lock.lock();
+  } else {
     writer_active_ = true;
-    std::vector<PendingTxn*> batch;
-    while (!queue_.empty() && static_cast<int>(batch.size()) < options_.max_batch_txns) {
-      batch.push_back(queue_.front());
-      queue_.pop_front();
-    }
-    std::vector<Result<TxnResult>> results;
-    if (closing_) {
-      results.assign(batch.size(), Result<TxnResult>(Unavailable("store is closed")));
-    } else {
-      lock.unlock();
-      results = CommitBatch(batch);
-      lock.lock();
-    }
-    for (size_t i = 0; i < batch.size(); ++i) {
-      batch[i]->result = std::move(results[i]);
-      batch[i]->done = true;
-      if (batch[i] != &txn) batch[i]->cv.notify_one();
-    }
+  }
+  std::vector<PendingTxn*> batch;
+  while (!queue_.empty() && static_cast<int>(batch.size()) < options_.max_batch_txns) {
+    batch.push_back(queue_.front());
+    queue_.pop_front();
+  }
+  std::vector<Result<TxnResult>> results;
+  if (closing_) {
+    results.assign(batch.size(), Result<TxnResult>(Unavailable("store is closed")));
+  } else {
+    lock.unlock();
+    results = CommitBatch(batch);
+    lock.lock();
+  }
+  // batch[0] is this transaction: a fresh leader found the queue empty, a successor was its front.
+  for (size_t i = 0; i < batch.size(); ++i) {
+    batch[i]->result = std::move(results[i]);
+    batch[i]->done = true;
+  }
+  PendingTxn* next_leader = nullptr;
+  if (!queue_.empty()) {
+    next_leader = queue_.front();
+  } else {
     writer_active_ = false;
-    if (!queue_.empty()) queue_.front()->cv.notify_one();  // the next leader
     if (closing_) idle_cv_.notify_all();
   }
+  lock.unlock();
+  for (size_t i = 1; i < batch.size(); ++i) batch[i]->wake.release();
+  if (next_leader) next_leader->wake.release();
+  return std::move(*txn.result);
 }
 
 std::vector<Result<TxnResult>> MvccStore::CommitBatch(const std::vector<PendingTxn*>& batch) {
