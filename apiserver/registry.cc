@@ -217,7 +217,7 @@ Result<std::shared_ptr<const Message>> Registry::Create(const ResourceInfo& r, c
   const std::string key = StorageKey(r, meta->namespace_(), meta->name());
   // The object before allocation, to allocate again when an address was taken concurrently.
   std::unique_ptr<Message> requested;
-  if (allocation_hook_) {
+  if (allocation_hook_ && (!allocation_applies_ || allocation_applies_(r))) {
     requested.reset(obj->New());
     requested->CopyFrom(*obj);
   }

@@ -103,7 +103,12 @@ class Registry {
  public:
   Registry(store::Store* store, WatchCache* cache, Clock* clock, Random* random);
 
-  void SetAllocationHook(AllocationHook hook) { allocation_hook_ = std::move(hook); }
+  // `applies` names the resources the hook may change (all when empty); a create of any other
+  // resource skips the copy it would otherwise keep to undo the hook on a retry.
+  void SetAllocationHook(AllocationHook hook, std::function<bool(const ResourceInfo&)> applies = nullptr) {
+    allocation_hook_ = std::move(hook);
+    allocation_applies_ = std::move(applies);
+  }
 
   Result<std::shared_ptr<const Message>> Create(const ResourceInfo& resource, const std::string& ns,
                                                 std::unique_ptr<Message> object, const WriteOptions& options,
@@ -145,6 +150,7 @@ class Registry {
   Clock* clock_;
   Random* random_;
   AllocationHook allocation_hook_;
+  std::function<bool(const ResourceInfo&)> allocation_applies_;
 };
 
 // RFC 3339 seconds of a wall time, for metav1.Time fields.

@@ -1,6 +1,7 @@
 #include "apiserver/watch_cache.h"
 
 #include <algorithm>
+#include <set>
 
 #include "common/api/codec.h"
 #include "common/base/log.h"
@@ -9,6 +10,16 @@
 namespace ck::apiserver {
 
 namespace {
+
+// Resources that admission or the request path reads on every write (namespaces for
+// NamespaceLifecycle and PodSecurity, the default PriorityClass, LimitRanges, quotas, webhook
+// configurations): few objects, so they stay decoded instead of being decoded per request.
+bool KeptDecoded(const ResourceInfo& r) {
+  static const std::set<std::string, std::less<>> kept = {
+      "namespaces",     "priorityclasses",  "limitranges", "resourcequotas", "mutatingwebhookconfigurations",
+      "validatingwebhookconfigurations", "runtimeclasses"};
+  return kept.contains(r.resource);
+}
 
 const std::string* FindLabel(const void* labels, std::string_view key) {
   const auto& l = *static_cast<const CachedObject::Labels*>(labels);
@@ -21,7 +32,7 @@ const std::string* FindLabel(const void* labels, std::string_view key) {
 CachedObject::CachedObject(const ResourceInfo* resource, std::string key, int64_t revision,
                            std::shared_ptr<const Message> object, std::shared_ptr<const std::string> stored)
     : resource_(resource), key_(std::move(key)), revision_(revision), stored_(std::move(stored)),
-      pinned_(std::move(object)) {
+      kept_decoded_(KeptDecoded(*resource)), pinned_(std::move(object)) {
   CK_CHECK(pinned_ != nullptr && stored_ != nullptr) << key_;
   const auto& labels = MetaOf(*pinned_).labels();
   labels_.reserve(labels.size());
@@ -58,6 +69,7 @@ std::shared_ptr<const Message> CachedObject::object() const {
 }
 
 void CachedObject::Unpin() const {
+  if (kept_decoded_) return;
   std::lock_guard lock(mu_);
   if (pinned_) live_ = std::exchange(pinned_, nullptr);
 }
@@ -118,6 +130,7 @@ WatchCache::~WatchCache() {
     stopping_ = true;
   }
   revision_cv_.notify_all();
+  stop_cv_.notify_all();
   if (bookmark_thread_.joinable()) bookmark_thread_.join();
   store_watch_.reset();
 }
@@ -452,7 +465,7 @@ Result<std::unique_ptr<CacheWatch>> WatchCache::Watch(CacheWatchOptions options,
 void WatchCache::BookmarkLoop() {
   std::unique_lock lock(mu_);
   while (!stopping_) {
-    revision_cv_.wait_for(lock, options_.bookmark_interval, [&] { return stopping_; });
+    stop_cv_.wait_for(lock, options_.bookmark_interval, [&] { return stopping_; });
     if (stopping_) break;
     CacheEvent bm;
     bm.type = WatchEventType::kBookmark;

@@ -45,7 +45,8 @@ class CachedObject {
  public:
   using Labels = std::vector<std::pair<std::string, std::string>>;  // sorted by key
 
-  // `object` is `stored` decoded at `revision` (its resourceVersion); it stays pinned until Unpin().
+  // `object` is `stored` decoded at `revision` (its resourceVersion); it stays pinned until Unpin()
+  // (for the few small resources that every write reads, such as namespaces, for good).
   CachedObject(const ResourceInfo* resource, std::string key, int64_t revision, std::shared_ptr<const Message> object,
                std::shared_ptr<const std::string> stored);
   const ResourceInfo& resource() const { return *resource_; }
@@ -72,6 +73,7 @@ class CachedObject {
   std::shared_ptr<const std::string> stored_;
   Labels labels_;
   size_t name_pos_ = 0;  // where the name starts in key_
+  bool kept_decoded_;
   mutable std::mutex mu_;
   mutable std::shared_ptr<const Message> pinned_;  // guarded by mu_
   mutable std::weak_ptr<const Message> live_;      // guarded by mu_
@@ -193,6 +195,7 @@ class WatchCache {
 
   mutable std::mutex mu_;
   std::condition_variable revision_cv_;
+  std::condition_variable stop_cv_;  // the bookmark loop sleeps on it (woken only to stop)
   std::map<std::string, ObjectPtr, std::less<>> objects_;  // guarded by mu_
   std::deque<HistoryEvent> history_;                       // guarded by mu_
   int64_t revision_ = 0;                                   // guarded by mu_

@@ -397,6 +397,8 @@ AllocationHook ServiceAllocator::Hook() {
   };
 }
 
+bool ServiceAllocator::Applies(const ResourceInfo& resource) { return IsServices(resource); }
+
 Status ServiceAllocator::Allocate(const ResourceInfo& r, const Message* old_object, Message* new_object,
                                   std::vector<store::Compare>* compares, std::vector<store::Op>* ops,
                                   ErrorDetails* details) {

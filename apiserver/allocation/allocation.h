@@ -80,6 +80,8 @@ class ServiceAllocator {
 
   // The hook to give Registry::SetAllocationHook; it calls Allocate and keeps a pointer to this.
   AllocationHook Hook();
+  // The resources Allocate changes (Services), for SetAllocationHook's `applies`.
+  static bool Applies(const ResourceInfo& resource);
 
   // See AllocationHook (apiserver/registry.h).
   Status Allocate(const ResourceInfo& resource, const Message* old_object, Message* new_object,

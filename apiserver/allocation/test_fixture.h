@@ -93,7 +93,7 @@ class AllocationFixture : public ::testing::Test {
     ASSERT_TRUE(config.ok()) << config.status().ToString();
     config_ = *config;
     allocator_ = std::make_unique<ServiceAllocator>(store_.get(), *config, &random_);
-    registry_->SetAllocationHook(allocator_->Hook());
+    registry_->SetAllocationHook(allocator_->Hook(), ServiceAllocator::Applies);
   }
   void Restart(const std::string& cidr, const std::string& ports = "30000-32767") {
     Start(std::move(store_), cidr, ports);

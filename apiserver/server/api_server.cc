@@ -240,7 +240,7 @@ Status ApiServer::Start() {
                    repair.reassigned);
   }
   allocator_ = std::make_unique<allocation::ServiceAllocator>(store_, std::move(ac), random_);
-  registry_->SetAllocationHook(allocator_->Hook());
+  registry_->SetAllocationHook(allocator_->Hook(), allocation::ServiceAllocator::Applies);
   CK_RETURN_IF_ERROR(cache_->Start());
   discovery::DiscoveryOptions dopt;
   dopt.server_address = options_.advertise_address + ":" + std::to_string(options_.secure_port);
