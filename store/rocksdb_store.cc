@@ -338,7 +338,11 @@ Status RocksDbBackend::Commit(const std::vector<RevisionEventsPtr>& revisions) {
   wo.sync = true;
   rocksdb::Status s;
   {
-    SyncSpinner::Scope spin(spinner_);
+    // Only a lone write spins: a batch of several transactions means several writers are
+    // waiting on this sync, and their threads keep the CPUs busy anyway. Spinning then only takes
+    // CPU time from the request path (pod creates with 16 clients: ~4,200/s spinning on every
+    // sync against ~4,700/s spinning on lone ones; README, Benchmark).
+    SyncSpinner::Scope spin(spinner_, revisions.size() == 1);
     s = db_->Write(wo, &batch);
   }
   if (!s.ok()) {

@@ -25,8 +25,10 @@ struct RocksDbStoreOptions {
   // Tests inject IO faults (a full disk) through a custom Env; nullptr means the default Env.
   rocksdb::Env* env = nullptr;
   // SCHED_IDLE threads that poll while a WAL sync is in flight, so an idle vCPU does not delay
-  // its completion (sync_spinner.h). -1: one per CPU (at most 4); 0: none.
-  int sync_spinners = -1;
+  // its completion (sync_spinner.h). -1: one per CPU (at most 4); 0: none. Off by default: on
+  // this project's current machines the polling vCPU is the slower one (a lone synced put
+  // measured ~3,600/s without them, ~2,000/s with them; store/README.md).
+  int sync_spinners = 0;
 };
 
 // Opens (creating if missing) the store in directory `path`.

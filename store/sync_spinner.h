@@ -27,14 +27,18 @@ class SyncSpinner {
   void Begin();  // a sync starts
   void End();    // it finished
 
-  // Marks a sync for the lifetime of the object.
+  // Marks a sync for the lifetime of the object (when `enabled`).
   class Scope {
    public:
-    explicit Scope(SyncSpinner& s) : s_(s) { s_.Begin(); }
-    ~Scope() { s_.End(); }
+    explicit Scope(SyncSpinner& s, bool enabled = true) : s_(enabled ? &s : nullptr) {
+      if (s_) s_->Begin();
+    }
+    ~Scope() {
+      if (s_) s_->End();
+    }
 
    private:
-    SyncSpinner& s_;
+    SyncSpinner* s_;
   };
 
  private:
