@@ -289,5 +289,36 @@ TEST(WatchCacheTest, JsonIsKubernetesJsonWithKind) {
   EXPECT_EQ(&obj->Json(), &json) << "encoded once";
 }
 
+// Objects every write reads (namespaces for NamespaceLifecycle, ...) stay decoded; others keep
+// only their bytes once nobody holds the decoded object.
+TEST(WatchCacheTest, NamespacesStayDecodedWhilePodsKeepOnlyTheirBytes) {
+  auto s = store::NewMemoryStore();
+  const ResourceInfo& namespaces = *FindResource("", "v1", "namespaces");
+  corev1::Namespace ns;
+  ns.mutable_metadata()->set_name("team");
+  ASSERT_TRUE(s->Put(StorageKey(namespaces, "", "team"), EncodeForStorage(ns)).ok());
+  PutPod(*s, "team", "loaded");
+  WatchCache cache(s.get());
+  ASSERT_TRUE(cache.Start().ok());
+  corev1::Namespace other;
+  other.mutable_metadata()->set_name("written");
+  ASSERT_TRUE(s->Put(StorageKey(namespaces, "", "written"), EncodeForStorage(other)).ok());
+  ASSERT_TRUE(cache.WaitFor(PutPod(*s, "team", "written"), 5s).ok());
+
+  for (const char* name : {"team", "written"}) {
+    ObjectPtr cached = cache.Get(StorageKey(namespaces, "", name));
+    ASSERT_NE(cached, nullptr);
+    std::weak_ptr<const Message> decoded = cached->object();  // nobody else holds it
+    EXPECT_FALSE(decoded.expired()) << name << ": a namespace stays decoded in the cache";
+  }
+  for (const char* name : {"loaded", "written"}) {
+    ObjectPtr cached = cache.Get(StorageKey(Pods(), "team", name));
+    ASSERT_NE(cached, nullptr);
+    std::weak_ptr<const Message> decoded = cached->object();
+    EXPECT_TRUE(decoded.expired()) << name << ": a pod's decoded copy lives only while someone holds it";
+    EXPECT_EQ(MetaOf(*cached->object()).name(), name);
+  }
+}
+
 }  // namespace
 }  // namespace ck::apiserver
