@@ -417,6 +417,44 @@ TEST_F(PodManagerTest, GracefulDeletionRunsPreStopThenStopsThenConfirmsWithGrace
   EXPECT_EQ(runtime_.starts(), 1);
 }
 
+// `kubectl delete --grace-period=0 --force` on a pod already terminating with a long grace
+// period: the stop in flight is told to kill now instead of waiting out the first grace.
+TEST_F(PodManagerTest, ASecondDeleteWithAShorterGraceShortensTheStopInFlight) {
+  StartManager();
+  std::atomic<bool> stopping{false};
+  std::string id;
+  // The container ignores SIGTERM: its stop lasts until the runtime is told to kill sooner.
+  runtime_.SetStopHook([&](const std::string& stopped) {
+    stopping = true;
+    auto give_up = std::chrono::steady_clock::now() + 10s;
+    while (std::chrono::steady_clock::now() < give_up) {
+      for (const std::string& s : runtime_.shortened_stops()) {
+        if (s.starts_with(stopped + " ")) return Status::Ok();
+      }
+      std::this_thread::sleep_for(5ms);
+    }
+    return Unavailable("the stop was never shortened (test)");
+  });
+  corev1::Pod spec = WebPod();
+  spec.mutable_spec()->set_terminationgraceperiodseconds(30);
+  auto pod = CreatePod(spec);
+  ASSERT_TRUE(WaitFor([&] { return PodIs("Running", true, 0); }));
+  id = Alive().at(0).id;
+  auto deleted = api_.Delete(Res(corev1::Pod::descriptor()), "shop", "web");
+  ASSERT_TRUE(deleted.ok());
+  auto terminating = client::As<corev1::Pod>(*deleted);
+  ASSERT_EQ(terminating->metadata().deletiongraceperiodseconds(), 30);
+  pm_->UpdatePod(terminating);
+  ASSERT_TRUE(WaitFor([&] { return stopping.load(); }));
+  EXPECT_TRUE(runtime_.shortened_stops().empty());
+  // The second delete, as the informer delivers it: deletionGracePeriodSeconds 30 -> 0.
+  auto forced = std::make_shared<corev1::Pod>(*terminating);
+  forced->mutable_metadata()->set_deletiongraceperiodseconds(0);
+  pm_->UpdatePod(forced);
+  ASSERT_TRUE(WaitFor([&] { return ApiPod() == nullptr; }));
+  EXPECT_EQ(runtime_.shortened_stops(), std::vector<std::string>{id + " 0"});
+}
+
 TEST_F(PodManagerTest, DeletionIsNotConfirmedWhileAContainerSurvivesItsStop) {
   StartManager();
   std::atomic<bool> stuck{true};

@@ -1,5 +1,7 @@
 #include "kubelet/pod/pod_workers.h"
 
+#include <algorithm>
+#include <optional>
 #include <set>
 
 #include "common/api/pod.h"
@@ -57,13 +59,42 @@ void PodWorkers::EnqueueLocked(const std::string& uid, Worker& w) {
   pool_->Post([this, uid] { Run(uid); });
 }
 
+namespace {
+
+// The deletion grace period a pod asks for, if it is being deleted.
+std::optional<int64_t> DeletionGrace(const corev1::Pod* pod) {
+  if (pod == nullptr || !pod->metadata().has_deletiontimestamp() ||
+      !pod->metadata().has_deletiongraceperiodseconds()) {
+    return std::nullopt;
+  }
+  return pod->metadata().deletiongraceperiodseconds();
+}
+
+}  // namespace
+
 void PodWorkers::UpdatePod(std::shared_ptr<const corev1::Pod> pod) {
   const std::string uid = pod->metadata().uid();
-  std::lock_guard lock(mu_);
-  Worker& w = workers_[uid];
-  if (w.terminated || w.forgotten) return;
-  w.pod = std::move(pod);
-  EnqueueLocked(uid, w);
+  std::optional<int64_t> shortened;
+  {
+    std::lock_guard lock(mu_);
+    Worker& w = workers_[uid];
+    if (w.terminated || w.forgotten) return;
+    std::optional<int64_t> before = DeletionGrace(w.pod.get()), now = DeletionGrace(pod.get());
+    if (now && before && *now < *before && w.busy) shortened = now;
+    w.pod = std::move(pod);
+    EnqueueLocked(uid, w);
+  }
+  if (shortened) {
+    // A second delete with a shorter grace period (`kubectl delete --grace-period=N`, `--force`)
+    // reaches the containers a running termination is stopping now, not after the first grace.
+    auto containers = runtime_.ListPodContainers(uid);
+    if (!containers.ok()) return;
+    for (const ContainerStatus& c : *containers) {
+      if (c.state == ContainerState::kRunning) {
+        runtime_.ShortenStop(c.id, std::chrono::seconds(std::max<int64_t>(*shortened, 0)));
+      }
+    }
+  }
 }
 
 void PodWorkers::ForgetPod(const std::string& uid) {

@@ -153,6 +153,9 @@ class ContainerRuntime {
   // Sends SIGTERM, waits up to `grace`, then SIGKILL; returns once the container has exited.
   // An already exited container is success; an unknown id is NotFound.
   virtual Status StopContainer(const std::string& id, std::chrono::seconds grace) = 0;
+  // A StopContainer of `id` in flight sends SIGKILL no later than `grace` from now (a second
+  // delete with a shorter grace period, upstream's gracePeriodOverride); no effect otherwise.
+  virtual void ShortenStop(const std::string& /*id*/, std::chrono::seconds /*grace*/) {}
   // Forgets an exited container (its log file stays until the pod is removed).
   virtual Status RemoveContainer(const std::string& id) = 0;
 

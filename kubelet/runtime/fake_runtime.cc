@@ -103,6 +103,11 @@ void FakeRuntime::AdvanceLocked(Record& r, WallTime now) {
   r.finished_at = ends;
 }
 
+void FakeRuntime::ShortenStop(const std::string& id, std::chrono::seconds grace) {
+  std::lock_guard lock(mu_);
+  shortened_stops_.push_back(id + " " + std::to_string(grace.count()));
+}
+
 Status FakeRuntime::StopContainer(const std::string& id, std::chrono::seconds /*grace*/) {
   StopHook hook;
   {

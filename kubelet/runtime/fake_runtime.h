@@ -59,6 +59,8 @@ class FakeRuntime final : public ContainerRuntime {
   Status RemovePodSandbox(const std::string& pod_uid) override;
   Result<std::string> StartContainer(const PodSandboxConfig& pod, const ContainerConfig& config) override;
   Status StopContainer(const std::string& id, std::chrono::seconds grace) override;
+  // Recorded for tests (a fake stop never waits for a grace period).
+  void ShortenStop(const std::string& id, std::chrono::seconds grace) override;
   Status RemoveContainer(const std::string& id) override;
   Result<std::vector<ContainerStatus>> ListContainers() override;
   Result<ExecResult> ExecSync(const std::string& id, const std::vector<std::string>& argv,
@@ -82,6 +84,11 @@ class FakeRuntime final : public ContainerRuntime {
   // One container's status (NotFound when removed or unknown).
   Result<ContainerStatus> Inspect(const std::string& id);
   int64_t starts() const { return starts_.load(); }
+  // Every ShortenStop call so far: "<id> <grace seconds>".
+  std::vector<std::string> shortened_stops() const {
+    std::lock_guard lock(mu_);
+    return shortened_stops_;
+  }
   size_t container_count() const;
   bool HasSandbox(const std::string& pod_uid) const;
 
@@ -128,6 +135,7 @@ class FakeRuntime final : public ContainerRuntime {
   OutcomeFn outcome_;                                                // guarded by mu_
   StartHook start_hook_;                                             // guarded by mu_
   StopHook stop_hook_;                                               // guarded by mu_
+  std::vector<std::string> shortened_stops_;                         // guarded by mu_
   ExecFn exec_;                                                      // guarded by mu_
   std::function<void(const std::string&)> observer_;                 // guarded by mu_
 };

@@ -43,6 +43,9 @@ constexpr char kNoCommandMessage[] =
     "set command";
 // How long to wait, after the container is gone, for its shim to record the exit.
 constexpr std::chrono::seconds kShimRecordTimeout{5};
+// How long a stop waits for the container before it looks again whether ShortenStop moved its
+// SIGKILL forward.
+constexpr std::chrono::milliseconds kStopSlice{200};
 
 std::string Errno(const std::string& what) { return what + ": " + std::strerror(errno); }
 
@@ -437,7 +440,28 @@ Status ProcessRuntime::StopContainer(const std::string& id, std::chrono::seconds
   const pid_t pid = static_cast<pid_t>(st.pid);
   if (shim::ProcessAlive(pid, st.pid_start_ticks)) {
     kill(-pid, SIGTERM);
-    if (!WaitForExit(clock_, pid, st.pid_start_ticks, clock_.Monotonic() + grace)) {
+    // Waits in short slices so that ShortenStop can bring the SIGKILL forward.
+    auto kill_at = [&] {
+      std::lock_guard<std::mutex> lock(stops_mu_);
+      return stops_[id].kill_at;
+    };
+    {
+      std::lock_guard<std::mutex> lock(stops_mu_);
+      MonoTime at = clock_.Monotonic() + grace;
+      StopInFlight& s = stops_[id];
+      s.kill_at = s.stoppers++ == 0 ? at : std::min(s.kill_at, at);  // two stops of one container: the sooner wins
+    }
+    bool exited = false;
+    while (true) {
+      MonoTime at = kill_at();
+      exited = WaitForExit(clock_, pid, st.pid_start_ticks, std::min(at, clock_.Monotonic() + kStopSlice));
+      if (exited || clock_.Monotonic() >= kill_at()) break;
+    }
+    {
+      std::lock_guard<std::mutex> lock(stops_mu_);
+      if (--stops_[id].stoppers == 0) stops_.erase(id);
+    }
+    if (!exited) {
       CK_LOG_INFO("Container did not stop within its grace period; killing it", "id", id, "grace_s",
                   static_cast<int64_t>(grace.count()));
       kill(-pid, SIGKILL);
@@ -449,6 +473,12 @@ Status ProcessRuntime::StopContainer(const std::string& id, std::chrono::seconds
   // The shim writes the exit status and exits; wait for that rather than for the file.
   WaitForExit(clock_, static_cast<pid_t>(st.shim_pid), st.shim_start_ticks, clock_.Monotonic() + kShimRecordTimeout);
   return Inspect(dir).status();
+}
+
+void ProcessRuntime::ShortenStop(const std::string& id, std::chrono::seconds grace) {
+  std::lock_guard<std::mutex> lock(stops_mu_);
+  auto it = stops_.find(id);
+  if (it != stops_.end()) it->second.kill_at = std::min(it->second.kill_at, clock_.Monotonic() + grace);
 }
 
 Status ProcessRuntime::RemoveContainer(const std::string& id) {

@@ -45,6 +45,7 @@ class ProcessRuntime final : public ContainerRuntime {
   Status RemovePodSandbox(const std::string& pod_uid) override;
   Result<std::string> StartContainer(const PodSandboxConfig& pod, const ContainerConfig& config) override;
   Status StopContainer(const std::string& id, std::chrono::seconds grace) override;
+  void ShortenStop(const std::string& id, std::chrono::seconds grace) override;
   Status RemoveContainer(const std::string& id) override;
   Result<std::vector<ContainerStatus>> ListContainers() override;
   Result<std::vector<ContainerStatus>> ListPodContainers(const std::string& pod_uid) override;
@@ -88,6 +89,12 @@ class ProcessRuntime final : public ContainerRuntime {
   std::mutex write_mu_;
   std::mutex spec_mu_;
   std::map<std::string, std::shared_ptr<const shim::ContainerSpec>> specs_;  // guarded by spec_mu_
+  struct StopInFlight {
+    MonoTime kill_at{};  // when SIGKILL is sent
+    int stoppers = 0;    // StopContainer calls waiting on this container
+  };
+  std::mutex stops_mu_;
+  std::map<std::string, StopInFlight> stops_;  // guarded by stops_mu_
 };
 
 }  // namespace ck::kubelet

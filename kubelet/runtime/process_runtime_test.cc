@@ -316,6 +316,30 @@ TEST_F(ProcessRuntimeTest, GracePeriodEndsWithSigkill) {
       kWait));
 }
 
+// A second delete with a shorter grace period brings the SIGKILL of a stop in flight forward.
+TEST_F(ProcessRuntimeTest, ShortenStopBringsTheSigkillForward) {
+  auto cfg = Config("stubborn", {"sh", "-c", "trap 'echo got TERM' TERM; echo ready; while :; do sleep 0.05; done"});
+  auto id = runtime_->StartContainer(pod_, cfg);
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  ASSERT_TRUE(WaitLogLines(cfg.log_path, 1));  // the trap is in place
+  runtime_->ShortenStop(*id, seconds(0));       // no stop in flight: no effect
+  auto t0 = std::chrono::steady_clock::now();
+  std::thread shorten([&] {
+    std::this_thread::sleep_for(milliseconds(300));
+    runtime_->ShortenStop(*id, seconds(0));
+  });
+  Status stopped = runtime_->StopContainer(*id, seconds(30));
+  shorten.join();
+  ASSERT_TRUE(stopped.ok()) << stopped.ToString();
+  auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_GE(took, milliseconds(250)) << "the container ignores SIGTERM, so only the SIGKILL ends it";
+  EXPECT_LT(took, seconds(5)) << "the 30 s grace period was cut to 0";
+  auto s = Find(*runtime_, *id);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->state, ContainerState::kExited);
+  EXPECT_EQ(s->exit_code, 137);
+}
+
 TEST_F(ProcessRuntimeTest, ExitCodesReasonsAndTerminationMessage) {
   auto ok = runtime_->StartContainer(pod_, Config("ok", {"sh", "-c", "exit 0"}));
   ASSERT_TRUE(ok.ok()) << ok.status().ToString();
