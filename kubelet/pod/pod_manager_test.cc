@@ -455,6 +455,37 @@ TEST_F(PodManagerTest, ASecondDeleteWithAShorterGraceShortensTheStopInFlight) {
   EXPECT_EQ(runtime_.shortened_stops(), std::vector<std::string>{id + " 0"});
 }
 
+// `kubectl delete --grace-period=0 --force`: the pod leaves the API at once; a stop in flight
+// kills now.
+TEST_F(PodManagerTest, AForceDeleteDuringTerminationKillsNow) {
+  StartManager();
+  std::atomic<bool> stopping{false};
+  runtime_.SetStopHook([&](const std::string& stopped) {
+    stopping = true;
+    auto give_up = std::chrono::steady_clock::now() + 10s;
+    while (std::chrono::steady_clock::now() < give_up) {
+      for (const std::string& s : runtime_.shortened_stops()) {
+        if (s.starts_with(stopped + " ")) return Status::Ok();
+      }
+      std::this_thread::sleep_for(5ms);
+    }
+    return Unavailable("the stop was never shortened (test)");
+  });
+  corev1::Pod spec = WebPod();
+  spec.mutable_spec()->set_terminationgraceperiodseconds(30);
+  auto pod = CreatePod(spec);
+  const std::string uid = pod->metadata().uid();
+  ASSERT_TRUE(WaitFor([&] { return PodIs("Running", true, 0); }));
+  const std::string id = Alive().at(0).id;
+  auto deleted = api_.Delete(Res(corev1::Pod::descriptor()), "shop", "web");
+  ASSERT_TRUE(deleted.ok());
+  pm_->UpdatePod(client::As<corev1::Pod>(*deleted));
+  ASSERT_TRUE(WaitFor([&] { return stopping.load(); }));
+  pm_->DeletePod(uid);  // the informer's delete event
+  ASSERT_TRUE(WaitFor([&] { return Alive().empty(); }));
+  EXPECT_EQ(runtime_.shortened_stops(), std::vector<std::string>{id + " 0"});
+}
+
 TEST_F(PodManagerTest, DeletionIsNotConfirmedWhileAContainerSurvivesItsStop) {
   StartManager();
   std::atomic<bool> stuck{true};

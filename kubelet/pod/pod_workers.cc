@@ -84,25 +84,32 @@ void PodWorkers::UpdatePod(std::shared_ptr<const corev1::Pod> pod) {
     w.pod = std::move(pod);
     EnqueueLocked(uid, w);
   }
-  if (shortened) {
-    // A second delete with a shorter grace period (`kubectl delete --grace-period=N`, `--force`)
-    // reaches the containers a running termination is stopping now, not after the first grace.
-    auto containers = runtime_.ListPodContainers(uid);
-    if (!containers.ok()) return;
-    for (const ContainerStatus& c : *containers) {
-      if (c.state == ContainerState::kRunning) {
-        runtime_.ShortenStop(c.id, std::chrono::seconds(std::max<int64_t>(*shortened, 0)));
-      }
-    }
+  // A second delete with a shorter grace period (`kubectl delete --grace-period=N`) reaches the
+  // containers a running termination is stopping now, not after the first grace.
+  if (shortened) ShortenStops(uid, std::chrono::seconds(std::max<int64_t>(*shortened, 0)));
+}
+
+void PodWorkers::ShortenStops(const std::string& uid, std::chrono::seconds grace) {
+  auto containers = runtime_.ListPodContainers(uid);
+  if (!containers.ok()) return;
+  for (const ContainerStatus& c : *containers) {
+    if (c.state == ContainerState::kRunning) runtime_.ShortenStop(c.id, grace);
   }
 }
 
 void PodWorkers::ForgetPod(const std::string& uid) {
-  std::lock_guard lock(mu_);
-  auto it = workers_.find(uid);
-  if (it == workers_.end()) return;
-  it->second.forgotten = true;
-  EnqueueLocked(uid, it->second);
+  bool stopping;
+  {
+    std::lock_guard lock(mu_);
+    auto it = workers_.find(uid);
+    if (it == workers_.end()) return;
+    it->second.forgotten = true;
+    stopping = it->second.busy;
+    EnqueueLocked(uid, it->second);
+  }
+  // Gone from the API before the kubelet confirmed (a force delete, `--grace-period=0 --force`):
+  // nothing waits for the containers any more, so a stop in flight kills now.
+  if (stopping) ShortenStops(uid, std::chrono::seconds(0));
 }
 
 void PodWorkers::SetReadyToRunPods(bool ready) {

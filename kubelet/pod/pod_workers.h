@@ -71,6 +71,8 @@ class PodWorkers {
     MonoTime due{};           // requeue time (epoch: none)
   };
   void EnqueueLocked(const std::string& uid, Worker& w);
+  // Brings the SIGKILL of every stop in flight of the pod's containers to `grace` from now.
+  void ShortenStops(const std::string& uid, std::chrono::seconds grace);
   void Run(const std::string& uid);
   // One step for the pod; returns the requeue delay (0: none).
   Duration SyncOnce(const std::string& uid, const Worker& snapshot);
