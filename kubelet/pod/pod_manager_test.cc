@@ -211,6 +211,21 @@ class PodManagerTest : public ::testing::Test {
     return false;
   }
 
+  // Runs the web pod with a 30 s grace period, deletes it through the API and delivers the
+  // terminating pod as the informer would; `id` gets its container's id.
+  std::shared_ptr<const corev1::Pod> RunThenDelete(std::string* id) {
+    corev1::Pod spec = WebPod();
+    spec.mutable_spec()->set_terminationgraceperiodseconds(30);
+    CreatePod(spec);
+    EXPECT_TRUE(WaitFor([&] { return PodIs("Running", true, 0); }));
+    *id = Alive().at(0).id;
+    auto deleted = api_.Delete(Res(corev1::Pod::descriptor()), "shop", "web");
+    EXPECT_TRUE(deleted.ok() && *deleted != nullptr);
+    auto terminating = client::As<corev1::Pod>(*deleted);
+    pm_->UpdatePod(terminating);
+    return terminating;
+  }
+
   static corev1::Pod WebPod() {
     corev1::Pod pod = api::testing::MakePod("web").Namespace("shop").Node("node-1").Container("app");
     pod.mutable_spec()->mutable_containers(0)->add_command("/bin/app");
@@ -417,34 +432,31 @@ TEST_F(PodManagerTest, GracefulDeletionRunsPreStopThenStopsThenConfirmsWithGrace
   EXPECT_EQ(runtime_.starts(), 1);
 }
 
-// `kubectl delete --grace-period=0 --force` on a pod already terminating with a long grace
-// period: the stop in flight is told to kill now instead of waiting out the first grace.
-TEST_F(PodManagerTest, ASecondDeleteWithAShorterGraceShortensTheStopInFlight) {
-  StartManager();
-  std::atomic<bool> stopping{false};
-  std::string id;
-  // The container ignores SIGTERM: its stop lasts until the runtime is told to kill sooner.
-  runtime_.SetStopHook([&](const std::string& stopped) {
+// Every stop lasts until ShortenStop is called for its container, as for a container that ignores
+// SIGTERM under a long grace period; `stopping` turns true once a stop began.
+void StopsLastUntilShortened(FakeRuntime& runtime, std::atomic<bool>& stopping) {
+  runtime.SetStopHook([&runtime, &stopping](const std::string& stopped) {
     stopping = true;
     auto give_up = std::chrono::steady_clock::now() + 10s;
     while (std::chrono::steady_clock::now() < give_up) {
-      for (const std::string& s : runtime_.shortened_stops()) {
+      for (const std::string& s : runtime.shortened_stops()) {
         if (s.starts_with(stopped + " ")) return Status::Ok();
       }
       std::this_thread::sleep_for(5ms);
     }
     return Unavailable("the stop was never shortened (test)");
   });
-  corev1::Pod spec = WebPod();
-  spec.mutable_spec()->set_terminationgraceperiodseconds(30);
-  auto pod = CreatePod(spec);
-  ASSERT_TRUE(WaitFor([&] { return PodIs("Running", true, 0); }));
-  id = Alive().at(0).id;
-  auto deleted = api_.Delete(Res(corev1::Pod::descriptor()), "shop", "web");
-  ASSERT_TRUE(deleted.ok());
-  auto terminating = client::As<corev1::Pod>(*deleted);
+}
+
+// A second `kubectl delete --grace-period=N` with N below the grace in force, on a pod already
+// terminating: the stop in flight is told to kill sooner instead of waiting out the first grace.
+TEST_F(PodManagerTest, ASecondDeleteWithAShorterGraceShortensTheStopInFlight) {
+  StartManager();
+  std::atomic<bool> stopping{false};
+  StopsLastUntilShortened(runtime_, stopping);
+  std::string id;
+  auto terminating = RunThenDelete(&id);
   ASSERT_EQ(terminating->metadata().deletiongraceperiodseconds(), 30);
-  pm_->UpdatePod(terminating);
   ASSERT_TRUE(WaitFor([&] { return stopping.load(); }));
   EXPECT_TRUE(runtime_.shortened_stops().empty());
   // The second delete, as the informer delivers it: deletionGracePeriodSeconds 30 -> 0.
@@ -460,28 +472,11 @@ TEST_F(PodManagerTest, ASecondDeleteWithAShorterGraceShortensTheStopInFlight) {
 TEST_F(PodManagerTest, AForceDeleteDuringTerminationKillsNow) {
   StartManager();
   std::atomic<bool> stopping{false};
-  runtime_.SetStopHook([&](const std::string& stopped) {
-    stopping = true;
-    auto give_up = std::chrono::steady_clock::now() + 10s;
-    while (std::chrono::steady_clock::now() < give_up) {
-      for (const std::string& s : runtime_.shortened_stops()) {
-        if (s.starts_with(stopped + " ")) return Status::Ok();
-      }
-      std::this_thread::sleep_for(5ms);
-    }
-    return Unavailable("the stop was never shortened (test)");
-  });
-  corev1::Pod spec = WebPod();
-  spec.mutable_spec()->set_terminationgraceperiodseconds(30);
-  auto pod = CreatePod(spec);
-  const std::string uid = pod->metadata().uid();
-  ASSERT_TRUE(WaitFor([&] { return PodIs("Running", true, 0); }));
-  const std::string id = Alive().at(0).id;
-  auto deleted = api_.Delete(Res(corev1::Pod::descriptor()), "shop", "web");
-  ASSERT_TRUE(deleted.ok());
-  pm_->UpdatePod(client::As<corev1::Pod>(*deleted));
+  StopsLastUntilShortened(runtime_, stopping);
+  std::string id;
+  auto terminating = RunThenDelete(&id);
   ASSERT_TRUE(WaitFor([&] { return stopping.load(); }));
-  pm_->DeletePod(uid);  // the informer's delete event
+  pm_->DeletePod(terminating->metadata().uid());  // the informer's delete event
   ASSERT_TRUE(WaitFor([&] { return Alive().empty(); }));
   EXPECT_EQ(runtime_.shortened_stops(), std::vector<std::string>{id + " 0"});
 }
