@@ -405,7 +405,7 @@ Result<TxnResult> MvccStore::Txn(std::vector<Compare> compares, std::vector<Op> 
     results = CommitBatch(batch);
     lock.lock();
   }
-  // batch[0] is this transaction: a fresh leader found the queue empty, a successor was its front.
+  // batch[0] is this transaction: a fresh leader queued alone, a successor was the queue's front.
   for (size_t i = 0; i < batch.size(); ++i) {
     batch[i]->result = std::move(results[i]);
     batch[i]->done = true;

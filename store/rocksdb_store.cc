@@ -341,7 +341,7 @@ Status RocksDbBackend::Commit(const std::vector<RevisionEventsPtr>& revisions) {
     // Only a lone write spins: a batch of several transactions means several writers are
     // waiting on this sync, and their threads keep the CPUs busy anyway. Spinning then only takes
     // CPU time from the request path (pod creates with 16 clients: ~4,200/s spinning on every
-    // sync against ~4,700/s spinning on lone ones; README, Benchmark).
+    // sync, ~4,700/s spinning on lone writes only or not at all).
     SyncSpinner::Scope spin(spinner_, revisions.size() == 1);
     s = db_->Write(wo, &batch);
   }

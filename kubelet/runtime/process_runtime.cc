@@ -451,12 +451,12 @@ Status ProcessRuntime::StopContainer(const std::string& id, std::chrono::seconds
       StopInFlight& s = stops_[id];
       s.kill_at = s.stoppers++ == 0 ? at : std::min(s.kill_at, at);  // two stops of one container: the sooner wins
     }
-    bool exited = false;
-    while (true) {
-      MonoTime at = kill_at();
+    bool exited;
+    MonoTime at = kill_at();
+    do {
       exited = WaitForExit(clock_, pid, st.pid_start_ticks, std::min(at, clock_.Monotonic() + kStopSlice));
-      if (exited || clock_.Monotonic() >= kill_at()) break;
-    }
+      at = kill_at();
+    } while (!exited && clock_.Monotonic() < at);
     {
       std::lock_guard<std::mutex> lock(stops_mu_);
       if (--stops_[id].stoppers == 0) stops_.erase(id);
