@@ -208,7 +208,11 @@ corev1::PodStatus GeneratePodStatus(const corev1::Pod& pod, const PodStatusInput
   }
 
   if (api::IsPodTerminal(pod)) {
-    out.set_phase(old.phase());  // a terminal phase never moves back
+    // A terminal phase never moves back, and the reason that ended the pod (DeadlineExceeded,
+    // Evicted, ...) stays with it.
+    out.set_phase(old.phase());
+    if (old.has_reason()) out.set_reason(old.reason());
+    if (old.has_message()) out.set_message(old.message());
   } else {
     out.set_phase(PodPhase(pod.spec(), out, input.terminating));
   }

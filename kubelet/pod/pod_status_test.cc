@@ -315,6 +315,23 @@ TEST(GeneratePodStatusTest, TerminalPhaseNeverMovesBack) {
   EXPECT_EQ(s.phase(), "Succeeded");
 }
 
+TEST(GeneratePodStatusTest, TerminalPodKeepsTheReasonThatEndedIt) {
+  corev1::Pod pod = PodWith("Always", {}, {"app"});
+  pod.mutable_status()->set_phase("Failed");
+  pod.mutable_status()->set_reason("DeadlineExceeded");
+  pod.mutable_status()->set_message("Pod was active on the node longer than the specified deadline");
+  PodStatusInput in;
+  in.sandbox_ready = true;
+  in.containers = {C("app", kRun)};  // its stop has not been seen yet
+  corev1::PodStatus s = GeneratePodStatus(pod, in, kT0);
+  EXPECT_EQ(s.phase(), "Failed");
+  EXPECT_EQ(s.reason(), "DeadlineExceeded");
+  EXPECT_EQ(s.message(), "Pod was active on the node longer than the specified deadline");
+  corev1::Pod plain = PodWith("Never", {}, {"app"});
+  plain.mutable_status()->set_phase("Succeeded");
+  EXPECT_FALSE(GeneratePodStatus(plain, in, kT0).has_reason());
+}
+
 TEST(GeneratePodStatusTest, ReadinessGates) {
   corev1::Pod pod = PodWith("Always", {}, {"app"});
   pod.mutable_spec()->add_readinessgates()->set_conditiontype("example.com/lb");

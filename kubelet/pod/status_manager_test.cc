@@ -59,5 +59,32 @@ TEST(StatusManagerTest, ConflictRetryKeepsTheConditionsOtherWritersSet) {
                                  {"DisruptionTarget", "True"}, {"PodScheduled", "True"}, {"Ready", "True"}}));
 }
 
+// A sync that still saw the pod running (its informer copy was older than the Failed write) must
+// not move the phase back, nor drop the reason that ended the pod.
+TEST(StatusManagerTest, ALaterRunningStatusKeepsTheTerminalPhaseAndItsReason) {
+  FakeClock clock;
+  client::FakeApi api(clock);
+  auto created = api.Create(Pods(), "shop", MakePod("web").Namespace("shop").Node("node-1").Obj());
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  const corev1::Pod seen = *client::As<corev1::Pod>(*created);
+  StatusManager sm(api);
+  corev1::PodStatus failed;
+  failed.set_phase("Failed");
+  failed.set_reason("DeadlineExceeded");
+  failed.set_message("Pod was active on the node longer than the specified deadline");
+  ASSERT_TRUE(sm.SetPodStatus(seen, failed).ok());
+
+  corev1::PodStatus running;
+  running.set_phase("Running");
+  *running.add_conditions() = Condition("Ready", "False");
+  ASSERT_TRUE(sm.SetPodStatus(seen, running).ok());
+  auto got = api.Get(Pods(), "shop", "web");
+  ASSERT_TRUE(got.ok());
+  const auto& pod = *client::As<corev1::Pod>(*got);
+  EXPECT_EQ(pod.status().phase(), "Failed");
+  EXPECT_EQ(pod.status().reason(), "DeadlineExceeded");
+  EXPECT_EQ(pod.status().message(), "Pod was active on the node longer than the specified deadline");
+}
+
 }  // namespace
 }  // namespace ck::kubelet
