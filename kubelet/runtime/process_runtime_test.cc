@@ -629,7 +629,9 @@ TEST_F(ProcessRuntimeTest, AttachSeesNewOutputAndWritesStdin) {
   ASSERT_TRUE(WriteAllTo((*b)->stdin_fd(), "two\n"));
   out.clear();
   err.clear();
-  ASSERT_TRUE(ReadUntil(**b, &out, &err, [&] { return out == "got two\n"; })) << out;
+  // Both lines of "two" must be through before the next attach, or that attacher sees the late one.
+  ASSERT_TRUE(ReadUntil(**b, &out, &err, [&] { return out == "got two\n" && err == "err two\n"; }))
+      << out << "|" << err;
   EXPECT_EQ(Find(*runtime_, *id)->state, ContainerState::kRunning);
 
   // tty asked of a container without one: one output stream.
