@@ -153,7 +153,7 @@ Status WatchCache::Start() {
       auto obj = DecodeStored(*r, kv.key, kv.value, kv.mod_revision);
       if (!obj.ok()) return obj.status();
       auto cached = std::make_shared<CachedObject>(r, kv.key, kv.mod_revision, std::move(obj).value(),
-                                                   std::make_shared<const std::string>(kv.value));
+                                                   kv.value.shared());
       cached->Unpin();
       objects_[kv.key] = std::move(cached);
     }
@@ -233,7 +233,7 @@ void WatchCache::Apply(const store::Event& e, int64_t revision, const ResourceIn
   if (it != objects_.end()) ev.prev = it->second;
   HistoryEvent h;
   if (e.type == store::Event::Type::kPut) {
-    auto bytes = std::make_shared<const std::string>(e.kv.value);
+    auto bytes = e.kv.value.shared();
     h.object = bytes;
     ev.object = std::make_shared<CachedObject>(r, e.kv.key, e.kv.mod_revision, std::move(decoded), std::move(bytes));
     ev.type = ev.prev ? WatchEventType::kModified : WatchEventType::kAdded;
@@ -398,7 +398,7 @@ Result<WatchCache::ListResult> WatchCache::ListAt(int64_t revision, std::string_
       Result<std::shared_ptr<Message>> obj = DecodeStored(*resource, kv.key, kv.value, kv.mod_revision);
       if (!obj.ok()) return obj.status();
       auto cached = std::make_shared<CachedObject>(resource, kv.key, kv.mod_revision, std::move(obj).value(),
-                                                   std::make_shared<const std::string>(kv.value));
+                                                   kv.value.shared());
       if (filter && !filter(*cached)) continue;
       if (limit > 0 && static_cast<int64_t>(out.objects.size()) >= limit) {
         out.more = true;

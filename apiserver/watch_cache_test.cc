@@ -74,6 +74,22 @@ TEST(WatchCacheTest, StartLoadsExistingObjectsAndFollowsWrites) {
   EXPECT_EQ(cache.Get("/registry/pods/default/zz"), nullptr);
 }
 
+// The cache holds the store's own bytes of each object, loaded or written, not a copy.
+TEST(WatchCacheTest, ObjectsShareTheStoresBytes) {
+  auto s = store::NewMemoryStore();
+  PutPod(*s, "default", "loaded");
+  WatchCache cache(s.get());
+  ASSERT_TRUE(cache.Start().ok());
+  int64_t rev = PutPod(*s, "default", "written");
+  ASSERT_TRUE(cache.WaitFor(rev, 5s).ok());
+  for (const char* key : {"/registry/pods/default/loaded", "/registry/pods/default/written"}) {
+    auto kv = s->Get(key);
+    ASSERT_TRUE(kv.ok()) << key;
+    ASSERT_NE(cache.Get(key), nullptr) << key;
+    EXPECT_EQ(cache.Get(key)->stored().get(), kv->value.shared().get()) << key;
+  }
+}
+
 TEST(WatchCacheTest, ListPagination) {
   auto s = store::NewMemoryStore();
   for (int i = 0; i < 10; ++i) PutPod(*s, "default", "p" + std::to_string(i));

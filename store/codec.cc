@@ -48,6 +48,14 @@ bool GetString(std::string_view* in, std::string* s) {
   return true;
 }
 
+bool GetString(std::string_view* in, Bytes* b) {
+  uint64_t n = 0;
+  if (!GetVarint(in, &n) || n > in->size()) return false;
+  *b = Bytes(in->substr(0, n));
+  in->remove_prefix(n);
+  return true;
+}
+
 void PutMeta(std::string* out, const KeyValue& kv) {
   PutVarint(out, static_cast<uint64_t>(kv.create_revision));
   PutVarint(out, static_cast<uint64_t>(kv.mod_revision));
@@ -90,7 +98,7 @@ std::string EncodeEntry(const KeyValue& kv) {
 bool DecodeEntry(std::string_view key, std::string_view data, KeyValue* kv) {
   kv->key.assign(key);
   if (!GetMeta(&data, kv)) return false;
-  kv->value.assign(data);
+  kv->value = Bytes(data);
   return true;
 }
 

@@ -74,7 +74,7 @@ void Writer(ck::store::Store& store, uint64_t seed, int id) {
     bool wrote = false;
     for (size_t i = 0; i < ops.size(); ++i) {
       if (ops[i].type == Op::Type::kPut) {
-        line += " P " + ops[i].key + " " + ops[i].value;
+        line += " P " + ops[i].key + " " + ops[i].value.str();
         wrote = true;
       } else if (r->results[i].deleted > 0) {
         line += " D " + ops[i].key;

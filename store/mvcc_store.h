@@ -90,7 +90,7 @@ class MvccStore final : public Store {
     Revision create_revision = 0;
     Revision mod_revision = 0;
     int64_t version = 0;
-    std::string value;
+    Bytes value;
   };
   using Index = std::map<std::string, Entry, std::less<>>;
   struct PendingTxn;

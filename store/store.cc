@@ -5,6 +5,17 @@
 
 namespace ck::store {
 
+const std::string& Bytes::Empty() {
+  static const std::string empty;
+  return empty;
+}
+
+std::shared_ptr<const std::string> Bytes::shared() const {
+  if (p_) return p_;
+  static const auto empty = std::make_shared<const std::string>();
+  return empty;
+}
+
 KeyRange KeyRange::Single(std::string key) {
   std::string end = key;
   end.push_back('\0');

@@ -40,6 +40,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -51,9 +52,38 @@ namespace ck::store {
 
 using Revision = int64_t;
 
+// A value's bytes, immutable once written and shared by reference: the index, the history cache,
+// watch events, transaction results and the API server's watch cache all hold the same copy of
+// an object (three to four copies of every recently written object before, most of ck-apiserver's
+// memory at scale). Reads as a `const std::string&`.
+class Bytes {
+ public:
+  Bytes() = default;
+  Bytes(std::string s) : p_(s.empty() ? nullptr : std::make_shared<const std::string>(std::move(s))) {}
+  Bytes(const char* s) : Bytes(std::string(s)) {}
+  Bytes(std::string_view s) : Bytes(std::string(s)) {}
+  explicit Bytes(std::shared_ptr<const std::string> p) : p_(std::move(p)) {}
+
+  const std::string& str() const { return p_ ? *p_ : Empty(); }
+  operator const std::string&() const { return str(); }
+  operator std::string_view() const { return str(); }
+  const char* data() const { return str().data(); }
+  size_t size() const { return p_ ? p_->size() : 0; }
+  bool empty() const { return size() == 0; }
+  // The shared bytes themselves (never null: an empty value shares one empty string).
+  std::shared_ptr<const std::string> shared() const;
+
+  friend bool operator==(const Bytes& a, std::string_view b) { return std::string_view(a) == b; }
+  friend std::ostream& operator<<(std::ostream& o, const Bytes& b) { return o << b.str(); }
+
+ private:
+  static const std::string& Empty();
+  std::shared_ptr<const std::string> p_;
+};
+
 struct KeyValue {
   std::string key;
-  std::string value;
+  Bytes value;
   Revision create_revision = 0;  // revision of the transaction that created the key
   Revision mod_revision = 0;     // revision of the last change
   int64_t version = 0;           // number of puts since creation (1 after the create)
@@ -117,7 +147,7 @@ struct Op {
   enum class Type : uint8_t { kPut, kDelete, kDeleteRange, kGet, kRange };
   Type type = Type::kGet;
   std::string key;    // kPut, kDelete, kGet
-  std::string value;  // kPut
+  Bytes value;        // kPut
   KeyRange range;     // kDeleteRange, kRange
 
   static Op Put(std::string key, std::string value);

@@ -270,6 +270,33 @@ TEST_P(StoreTest, WatchDeliversOneTransactionTogetherWithPreviousValues) {
   EXPECT_EQ(r.events.size(), 2u);
 }
 
+// A value is copied once, when it is written: reads, watch events, the next write's previous
+// value and transaction results all share those bytes.
+TEST_P(StoreTest, AWrittenValueIsSharedNotCopied) {
+  auto q = StartWatch(KeyRange::Prefix("/s/"), 0);
+  Put("/s/a", std::string(4096, 'x'));
+  auto got = store().Get("/s/a");
+  ASSERT_TRUE(got.ok());
+  const std::string* bytes = got->value.shared().get();
+  EXPECT_EQ(store().Get("/s/a")->value.shared().get(), bytes);
+  auto range = store().Range("/s/", PrefixEnd("/s/"));
+  ASSERT_TRUE(range.ok());
+  ASSERT_EQ(range->kvs.size(), 1u);
+  EXPECT_EQ(range->kvs[0].value.shared().get(), bytes);
+  WatchResponse put = NextEvents(*q);
+  ASSERT_EQ(put.events.size(), 1u);
+  EXPECT_EQ(put.events[0].kv.value.shared().get(), bytes);
+
+  auto next = store().Txn({}, {Op::Put("/s/a", "y")}, {});
+  ASSERT_TRUE(next.ok());
+  ASSERT_EQ(next->results[0].kvs.size(), 1u);
+  EXPECT_EQ(next->results[0].kvs[0].value.shared().get(), bytes);
+  WatchResponse update = NextEvents(*q);
+  ASSERT_EQ(update.events.size(), 1u);
+  ASSERT_TRUE(update.events[0].prev_kv.has_value());
+  EXPECT_EQ(update.events[0].prev_kv->value.shared().get(), bytes);
+}
+
 TEST_P(StoreTest, WatchReplaysFromPastRevisionInOrderWithoutGaps) {
   for (int i = 1; i <= 50; ++i) Put("/h/" + std::to_string(i % 7), std::to_string(i));
   auto q = StartWatch(KeyRange::Prefix("/h/"), 10);

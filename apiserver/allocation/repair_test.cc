@@ -176,7 +176,7 @@ TEST(RepairRocksDbTest, RepairAfterRestartOnDisk) {
   EXPECT_EQ(report->deleted, 2);
   auto kv = store->Get(IpAllocationKey(doomed_ip));
   ASSERT_TRUE(kv.ok());
-  EXPECT_TRUE(kv->value.starts_with("default/s0/"));
+  EXPECT_TRUE(kv->value.str().starts_with("default/s0/"));
   EXPECT_EQ(store->Get(IpAllocationKey("10.0.0.5")).status().code(), Code::kNotFound);
   EXPECT_EQ(store->Get(NodePortAllocationKey(30005)).status().code(), Code::kNotFound);
 
