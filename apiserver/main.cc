@@ -29,7 +29,7 @@ int main(int argc, char** argv) {
   ck::apiserver::ApiServerOptions options;
   std::string storage_dir;
   ck::apiserver::SecurityFlags sf;
-  std::string api_audiences, enable_plugins, disable_plugins, max_token_expiration;
+  std::string api_audiences, enable_plugins, disable_plugins, max_token_expiration, event_ttl;
   int64_t toleration_seconds = -1;
   int io_threads = 2;
   auto& f = d.flags();
@@ -61,6 +61,8 @@ int main(int argc, char** argv) {
                "Seconds of the not-ready:NoExecute and unreachable:NoExecute tolerations added to pods without one "
                "(default: the profile's, 300 s).")
       ->check(CLI::Range(int64_t{0}, int64_t{1} << 31));
+  f.add_option("--event-ttl", event_ttl,
+               "Amount of time to retain events (default: the profile's, 1h0m0s; 10m0s with the teaching profile).");
   f.add_option("--audit-log-path", sf.audit_log_path,
                "If set, all requests coming to the apiserver will be logged to this file ('-' = standard out).");
   f.add_option("--audit-policy-file", sf.audit_policy_file, "Path to the file that defines the audit policy configuration.");
@@ -111,6 +113,14 @@ int main(int argc, char** argv) {
         sf.service_account_max_token_expiration_seconds = *nanos / 1'000'000'000;
       }
     }
+    if (!event_ttl.empty()) {
+      ck::Result<int64_t> nanos = ck::api::ParseGoDuration(event_ttl);
+      if (!nanos.ok() || *nanos < 0) {
+        dur = ck::BadRequest("--event-ttl: not a duration: \"" + event_ttl + "\"");
+      } else {
+        options.event_ttl = std::chrono::nanoseconds(*nanos);
+      }
+    }
     if (toleration_seconds >= 0) sf.default_toleration_seconds = toleration_seconds;
     if (!kubelet_address_types.empty()) options.kubelet_preferred_address_types = list(kubelet_address_types);
     ck::Status kubelet = ck::Status::Ok();
@@ -158,6 +168,7 @@ int main(int argc, char** argv) {
     if (toleration_seconds < 0) {
       security->set_default_toleration_seconds(ctx.profile().default_toleration_seconds.count());
     }
+    if (event_ttl.empty()) options.event_ttl = ctx.profile().event_ttl;
     ck::store::RocksDbStoreOptions so;
     CK_ASSIGN_OR_RETURN(store, ck::store::OpenRocksDbStore(storage_dir, so));
     options.secure_port = ctx.common_flags().secure_port;

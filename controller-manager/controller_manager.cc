@@ -128,7 +128,6 @@ Result<ControllerSettings> ResolveSettings(const Options& o, const daemon::Profi
   s.profile = profile.name;
   s.node_monitor_grace_period = profile.node_monitor_grace_period;
   s.default_toleration_seconds = profile.default_toleration_seconds;
-  s.event_ttl = profile.event_ttl;
   auto duration = [](const char* flag, const std::string& value, Duration* out) -> Status {
     if (value.empty()) return Status::Ok();
     Result<int64_t> nanos = api::ParseGoDuration(value);

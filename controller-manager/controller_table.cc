@@ -11,7 +11,6 @@
 #include "controller-manager/disruption/disruption_controller.h"
 #include "controller-manager/endpoints/endpoints_controller.h"
 #include "controller-manager/endpoints/endpointslice_controller.h"
-#include "controller-manager/garbagecollector/event_ttl_controller.h"
 #include "controller-manager/garbagecollector/garbage_collector.h"
 #include "controller-manager/job/job_controller.h"
 #include "controller-manager/job/ttl_after_finished_controller.h"
@@ -52,8 +51,6 @@ const std::vector<ControllerDescriptor>& KnownControllers() {
       {"replicaset-controller", {"replicaset"}, true, Make<ReplicaSetController>()},
       {"garbage-collector-controller", {"garbagecollector"}, true, Make<GarbageCollector>()},
       {"namespace-controller", {"namespace"}, true, Make<NamespaceController>()},
-      // Clearkube's own: deletes Events after --event-ttl (the store has no etcd leases).
-      {"event-ttl-controller", {}, true, Make<EventTtlController>()},
       {"deployment-controller", {"deployment"}, true, Make<DeploymentController>()},
       {"endpoints-controller", {"endpoint"}, true, Make<EndpointsController>()},
       {"endpointslice-controller", {"endpointslice"}, true, Make<EndpointSliceController>()},

@@ -53,10 +53,8 @@ struct ControllerSettings {
   // EndpointSlices (--max-endpoints-per-slice).
   int max_endpoints_per_slice = 100;
 
-  // Garbage collector (--enable-garbage-collector) and Event cleanup (the age after which an
-  // Event is deleted; upstream's apiserver --event-ttl, 1 h; teaching 10 min).
+  // Garbage collector (--enable-garbage-collector).
   bool enable_garbage_collector = true;
-  Duration event_ttl = std::chrono::hours(1);
 
   // ResourceQuota full resync (--resource-quota-sync-period).
   Duration resource_quota_sync_period = std::chrono::minutes(5);

@@ -259,6 +259,8 @@ Status ApiServer::Start() {
     CK_ASSIGN_OR_RETURN(std::unique_ptr<CacheWatch> w, cache_->Watch(fo, sink));
     feed_watches_.push_back(std::move(w));
   }
+  event_ttl_ = std::make_unique<EventTtl>(cache_.get(), store_, clock_, options_.event_ttl);
+  CK_RETURN_IF_ERROR(event_ttl_->Start());
   reaper_ = std::thread([this] { ReaperLoop(); });
   metrics_->GaugeFunc("apiserver_current_inflight_requests_total", "Requests being served now (all kinds)",
                       [this] { return double(inflight_readonly_.load() + inflight_mutating_.load()); });
@@ -283,6 +285,7 @@ void ApiServer::Stop() {
     aw->writer->Finish();
   }
   feed_watches_.clear();
+  if (event_ttl_) event_ttl_->Stop();
   workers_.reset();
 }
 

@@ -28,6 +28,7 @@
 #include "apiserver/auth/auth.h"
 #include "apiserver/discovery/discovery.h"
 #include "apiserver/discovery/openapi.h"
+#include "apiserver/event_ttl.h"
 #include "apiserver/registry.h"
 #include "apiserver/server/kubelet_proxy.h"
 #include "apiserver/server/wire.h"
@@ -60,6 +61,9 @@ struct ApiServerOptions {
   // history for all resources; upstream's --default-watch-cache-size is per resource).
   size_t watch_cache_size = 100'000;
   Duration bookmark_interval = std::chrono::seconds(60);
+  // upstream --event-ttl: Events are deleted this long after they last occurred (event_ttl.h);
+  // zero keeps them.
+  Duration event_ttl = std::chrono::hours(1);
   // How pods/log, exec, attach and portforward reach a node's kubelet: the client TLS context
   // (--kubelet-client-certificate/-key, --kubelet-certificate-authority); nullptr answers 503.
   std::shared_ptr<net::ClientTlsContext> kubelet_tls;
@@ -186,6 +190,7 @@ class ApiServer {
   metrics::Family<metrics::Counter>* watch_events_;
   metrics::Family<metrics::Gauge>* storage_objects_;
   std::unique_ptr<WatchCache> cache_;
+  std::unique_ptr<EventTtl> event_ttl_;
   std::unique_ptr<Registry> registry_;
   std::unique_ptr<allocation::ServiceAllocator> allocator_;
   std::optional<discovery::DiscoveryDocuments> discovery_;

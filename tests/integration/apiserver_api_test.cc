@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <ctime>
 #include <regex>
 #include <string>
 #include <thread>
@@ -156,6 +157,47 @@ std::string Field(const std::string& body, const std::string& name) {
   std::smatch m;
   if (!std::regex_search(body, m, std::regex("\"" + name + "\":\"?([^\",}]*)"))) return "";
   return m[1];
+}
+
+// --event-ttl: an Event goes that long after its last occurrence (both Event APIs); other objects
+// stay. A bad duration is one readable line and exit 2.
+TEST(ApiServerEvents, EventsGoEventTtlAfterTheyLastOccurred) {
+  testutil::ApiServerProcess server({"--event-ttl=2s"});
+  auto client = server.Client();
+  // The wall clock now, RFC 3339 (the apiserver runs on the real clock).
+  char now_buf[32];
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  std::strftime(now_buf, sizeof now_buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  const std::string now = std::string(now_buf) + "Z";
+  const std::string now_micro = std::string(now_buf) + ".000000Z";
+  Result<net::Response> core = client->Do(Json("POST", "/api/v1/namespaces/default/events",
+      R"({"metadata":{"name":"e1"},"involvedObject":{"kind":"Pod","name":"p","namespace":"default"},)"
+      R"("reason":"Test","message":"m","type":"Normal","lastTimestamp":")" + now + R"("})"));
+  ASSERT_TRUE(core.ok() && core->status == 201) << (core.ok() ? core->body : core.status().ToString());
+  Result<net::Response> v1 = client->Do(Json("POST", "/apis/events.k8s.io/v1/namespaces/default/events",
+      R"({"metadata":{"name":"e2"},"regarding":{"kind":"Pod","name":"p","namespace":"default"},)"
+      R"("reason":"Test","note":"m","type":"Normal","action":"Testing","reportingController":"test",)"
+      R"("reportingInstance":"test-1","eventTime":")" + now_micro + R"("})"));
+  ASSERT_TRUE(v1.ok() && v1->status == 201) << (v1.ok() ? v1->body : v1.status().ToString());
+  Result<net::Response> cm = client->Do(Json("POST", "/api/v1/namespaces/default/configmaps", R"({"metadata":{"name":"stays"}})"));
+  ASSERT_TRUE(cm.ok() && cm->status == 201);
+  auto status = [&](const std::string& path) {
+    Result<net::Response> r = client->Do(Json("GET", path));
+    return r.ok() ? r->status : 0;
+  };
+  EXPECT_EQ(status("/api/v1/namespaces/default/events/e1"), 200);
+  EXPECT_EQ(status("/apis/events.k8s.io/v1/namespaces/default/events/e2"), 200);
+  EXPECT_TRUE(testutil::WaitUntil([&] {
+    return status("/api/v1/namespaces/default/events/e1") == 404 &&
+           status("/apis/events.k8s.io/v1/namespaces/default/events/e2") == 404;
+  }, std::chrono::seconds(15), std::chrono::milliseconds(100)));
+  EXPECT_EQ(status("/api/v1/namespaces/default/configmaps/stays"), 200);
+
+  testutil::Subprocess bad({testutil::BinDir() + "/ck-apiserver", "--storage-dir=/nonexistent", "--event-ttl=soon"});
+  EXPECT_EQ(bad.Wait(std::chrono::seconds(10)), std::optional<int>(2));
+  EXPECT_NE(bad.Stderr().find("--event-ttl: not a duration: \"soon\""), std::string::npos) << bad.Stderr();
 }
 
 TEST(ApiServerList, PaginatesWithContinueAndAnExpiredTokenIs410) {
