@@ -73,7 +73,11 @@ class Bytes {
   // The shared bytes themselves (never null: an empty value shares one empty string).
   std::shared_ptr<const std::string> shared() const;
 
-  friend bool operator==(const Bytes& a, std::string_view b) { return std::string_view(a) == b; }
+  // One exact overload per kind of right-hand side, so that no comparison needs a conversion.
+  friend bool operator==(const Bytes& a, const Bytes& b) { return a.str() == b.str(); }
+  friend bool operator==(const Bytes& a, const std::string& b) { return a.str() == b; }
+  friend bool operator==(const Bytes& a, std::string_view b) { return std::string_view(a.str()) == b; }
+  friend bool operator==(const Bytes& a, const char* b) { return a.str() == b; }
   friend std::ostream& operator<<(std::ostream& o, const Bytes& b) { return o << b.str(); }
 
  private:
