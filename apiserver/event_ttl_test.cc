@@ -51,12 +51,6 @@ const std::vector<EventSpec>& Specs() {
   return kSpecs;
 }
 
-void SetMicro(metav1::MicroTime* t, WallTime when) {
-  api::Timestamp ts = api::ToTimestamp(when);
-  t->set_seconds(ts.seconds);
-  t->set_nanos(ts.nanos / 1000 * 1000);
-}
-
 std::string EventKey(const std::string& name) { return "/registry/events/default/" + name; }
 
 class EventTtlTest : public ::testing::Test {
@@ -78,8 +72,8 @@ class EventTtlTest : public ::testing::Test {
     api::SetTime(e.mutable_metadata()->mutable_creationtimestamp(), t0 - 3h);
     e.set_reason("Test");
     if (spec.last_timestamp) api::SetTime(e.mutable_lasttimestamp(), t0 + *spec.last_timestamp);
-    if (spec.event_time) SetMicro(e.mutable_eventtime(), t0 + *spec.event_time);
-    if (spec.series_last_observed) SetMicro(e.mutable_series()->mutable_lastobservedtime(), t0 + *spec.series_last_observed);
+    if (spec.event_time) api::SetMicroTime(e.mutable_eventtime(), t0 + *spec.event_time);
+    if (spec.series_last_observed) api::SetMicroTime(e.mutable_series()->mutable_lastobservedtime(), t0 + *spec.series_last_observed);
     return e;
   }
   int64_t Write(const corev1::Event& e) {
@@ -168,7 +162,7 @@ TEST_F(EventTtlTest, EventsOfTheEventsApiExpireToo) {
   e.mutable_metadata()->set_namespace_("default");
   api::SetTime(e.mutable_metadata()->mutable_creationtimestamp(), t0 - 3h);
   api::SetTime(e.mutable_deprecatedlasttimestamp(), t0 - 61min);
-  SetMicro(e.mutable_eventtime(), t0 - 30min);
+  api::SetMicroTime(e.mutable_eventtime(), t0 - 30min);
   const std::string key = "/registry/events.k8s.io/events/default/new-api";
   ASSERT_TRUE(store_->Put(key, EncodeForStorage(e)).ok());
   StartTtl();
@@ -194,9 +188,9 @@ TEST(EventTtlExpiryTest, LastOccurrenceWinsAndCreationIsTheFallback) {
   EXPECT_EQ(EventTtl::ExpiryOf(e, 1h), t0 - 2h);
   api::SetTime(e.mutable_lasttimestamp(), t0 - 2h);
   EXPECT_EQ(EventTtl::ExpiryOf(e, 1h), t0 - 1h);
-  SetMicro(e.mutable_eventtime(), t0 - 30min);
+  api::SetMicroTime(e.mutable_eventtime(), t0 - 30min);
   EXPECT_EQ(EventTtl::ExpiryOf(e, 1h), t0 + 30min);
-  SetMicro(e.mutable_series()->mutable_lastobservedtime(), t0 - 5min);
+  api::SetMicroTime(e.mutable_series()->mutable_lastobservedtime(), t0 - 5min);
   EXPECT_EQ(EventTtl::ExpiryOf(e, 1h), t0 + 55min);
   EXPECT_EQ(EventTtl::ExpiryOf(e, 10min), t0 + 5min);
 }

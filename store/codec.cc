@@ -49,10 +49,9 @@ bool GetString(std::string_view* in, std::string* s) {
 }
 
 bool GetString(std::string_view* in, Bytes* b) {
-  uint64_t n = 0;
-  if (!GetVarint(in, &n) || n > in->size()) return false;
-  *b = Bytes(in->substr(0, n));
-  in->remove_prefix(n);
+  std::string s;
+  if (!GetString(in, &s)) return false;
+  *b = Bytes(std::move(s));
   return true;
 }
 

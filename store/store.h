@@ -62,7 +62,6 @@ class Bytes {
   Bytes(std::string s) : p_(s.empty() ? nullptr : std::make_shared<const std::string>(std::move(s))) {}
   Bytes(const char* s) : Bytes(std::string(s)) {}
   Bytes(std::string_view s) : Bytes(std::string(s)) {}
-  explicit Bytes(std::shared_ptr<const std::string> p) : p_(std::move(p)) {}
 
   const std::string& str() const { return p_ ? *p_ : Empty(); }
   operator const std::string&() const { return str(); }

@@ -4,12 +4,13 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <ctime>
 #include <regex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "common/api/time_format.h"
+#include "common/base/clock.h"
 #include "tests/testutil/apiserver.h"
 
 namespace ck {
@@ -164,14 +165,9 @@ std::string Field(const std::string& body, const std::string& name) {
 TEST(ApiServerEvents, EventsGoEventTtlAfterTheyLastOccurred) {
   testutil::ApiServerProcess server({"--event-ttl=2s"});
   auto client = server.Client();
-  // The wall clock now, RFC 3339 (the apiserver runs on the real clock).
-  char now_buf[32];
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  std::strftime(now_buf, sizeof now_buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  const std::string now = std::string(now_buf) + "Z";
-  const std::string now_micro = std::string(now_buf) + ".000000Z";
+  // The wall clock now (the apiserver runs on the real clock).
+  const api::Timestamp t = api::ToTimestamp(RealClock::Get().Now());
+  const std::string now = api::FormatRfc3339(t), now_micro = api::FormatRfc3339Micro(t);
   Result<net::Response> core = client->Do(Json("POST", "/api/v1/namespaces/default/events",
       R"({"metadata":{"name":"e1"},"involvedObject":{"kind":"Pod","name":"p","namespace":"default"},)"
       R"("reason":"Test","message":"m","type":"Normal","lastTimestamp":")" + now + R"("})"));
