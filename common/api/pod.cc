@@ -9,7 +9,7 @@
 namespace ck::api {
 
 bool IsPodTerminal(const corev1::Pod& pod) {
-  return pod.status().phase() == kPodSucceeded || pod.status().phase() == kPodFailed;
+  return IsTerminalPhase(pod.status().phase());
 }
 
 bool IsPodActive(const corev1::Pod& pod) {

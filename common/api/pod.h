@@ -19,6 +19,7 @@ inline constexpr std::string_view kPodSucceeded = "Succeeded";
 inline constexpr std::string_view kPodFailed = "Failed";
 
 // Succeeded or Failed: the pod will not run again.
+inline bool IsTerminalPhase(std::string_view phase) { return phase == kPodSucceeded || phase == kPodFailed; }
 bool IsPodTerminal(const corev1::Pod& pod);
 // Not terminal and not being deleted (controller.IsPodActive): counts towards replicas.
 bool IsPodActive(const corev1::Pod& pod);

@@ -208,11 +208,7 @@ corev1::PodStatus GeneratePodStatus(const corev1::Pod& pod, const PodStatusInput
   }
 
   if (api::IsPodTerminal(pod)) {
-    // A terminal phase never moves back, and the reason that ended the pod (DeadlineExceeded,
-    // Evicted, ...) stays with it.
-    out.set_phase(old.phase());
-    if (old.has_reason()) out.set_reason(old.reason());
-    if (old.has_message()) out.set_message(old.message());
+    KeepTerminalPhase(old, &out);
   } else {
     out.set_phase(PodPhase(pod.spec(), out, input.terminating));
   }
@@ -283,6 +279,13 @@ corev1::PodStatus GeneratePodStatus(const corev1::Pod& pod, const PodStatusInput
   }
   out.set_qosclass(api::ComputePodQOSClass(pod));
   return out;
+}
+
+void KeepTerminalPhase(const corev1::PodStatus& from, corev1::PodStatus* status) {
+  if (!api::IsTerminalPhase(from.phase()) || api::IsTerminalPhase(status->phase())) return;
+  status->set_phase(from.phase());
+  if (from.has_reason()) status->set_reason(from.reason());
+  if (from.has_message()) status->set_message(from.message());
 }
 
 }  // namespace ck::kubelet

@@ -38,6 +38,12 @@ struct PodStatusInput {
 
 corev1::PodStatus GeneratePodStatus(const corev1::Pod& pod, const PodStatusInput& input, WallTime now);
 
+// A terminal phase never moves back, and the reason and message that ended the pod
+// (DeadlineExceeded, Evicted, ...) stay with it: when `from` is Succeeded or Failed and `status`
+// is not, `status` takes its phase, reason and message (upstream checkContainerStateTransition /
+// status manager).
+void KeepTerminalPhase(const corev1::PodStatus& from, corev1::PodStatus* status);
+
 // Upstream getPhase over a generated status' container statuses.
 std::string PodPhase(const corev1::PodSpec& spec, const corev1::PodStatus& status, bool pod_is_terminal);
 

@@ -8,24 +8,13 @@
 #include "common/base/strings.h"
 #include "common/client/cache/informer_factory.h"
 #include "kubelet/pod/mirror_pod.h"
+#include "kubelet/pod/pod_status.h"
 
 namespace ck::kubelet {
 
 namespace {
 
 constexpr int kMaxTries = 4;
-
-bool Terminal(const std::string& phase) { return phase == api::kPodSucceeded || phase == api::kPodFailed; }
-
-// A terminal phase never moves back, and the reason and message that ended the pod stay with it
-// (upstream checkContainerStateTransition / status manager): a sync that still saw the pod
-// running must not write Failed without its DeadlineExceeded.
-void KeepTerminal(const corev1::PodStatus& from, corev1::PodStatus* status) {
-  if (!Terminal(from.phase()) || Terminal(status->phase())) return;
-  status->set_phase(from.phase());
-  if (from.has_reason()) status->set_reason(from.reason());
-  if (from.has_message()) status->set_message(from.message());
-}
 
 int64_t RevisionOf(const corev1::Pod& pod) { return ParseInt(pod.metadata().resourceversion()).value_or(0); }
 
@@ -70,8 +59,8 @@ Status StatusManager::SetPodStatus(const corev1::Pod& pod, corev1::PodStatus sta
     auto it = last_.find(uid);
     const bool same_target = it != last_.end() && it->second.target_uid == target_uid;
     const corev1::PodStatus& current = same_target ? it->second.status : object.status();
-    KeepTerminal(current, &status);
-    KeepTerminal(object.status(), &status);
+    KeepTerminalPhase(current, &status);
+    KeepTerminalPhase(object.status(), &status);
     if (google::protobuf::util::MessageDifferencer::Equivalent(current, status)) return Status::Ok();
     if (same_target && it->second.resource_version > RevisionOf(object)) {
       object.mutable_metadata()->set_resourceversion(std::to_string(it->second.resource_version));
@@ -96,7 +85,7 @@ Status StatusManager::SetPodStatus(const corev1::Pod& pod, corev1::PodStatus sta
     if (!latest.ok()) return latest.status().code() == Code::kNotFound ? Status::Ok() : latest.status();
     const auto* fresh = dynamic_cast<const corev1::Pod*>(latest->get());
     if (fresh == nullptr || fresh->metadata().uid() != target_uid) return Status::Ok();  // another pod now
-    KeepTerminal(fresh->status(), &status);
+    KeepTerminalPhase(fresh->status(), &status);
     object = *fresh;
   }
   return Conflict("status of pod " + pod.metadata().namespace_() + "/" + pod.metadata().name() +
@@ -120,8 +109,8 @@ void StatusManager::MergeLastWritten(corev1::Pod* pod) const {
   if (it == last_.end() || it->second.resource_version <= RevisionOf(*pod)) return;
   const corev1::PodStatus& mine = it->second.status;
   corev1::PodStatus* status = pod->mutable_status();
-  KeepTerminal(mine, status);
-  if (!Terminal(status->phase())) status->set_phase(mine.phase());
+  KeepTerminalPhase(mine, status);
+  if (!api::IsTerminalPhase(status->phase())) status->set_phase(mine.phase());
   if (api::IsZeroTime(status->starttime())) *status->mutable_starttime() = mine.starttime();
   *status->mutable_conditions() = MergeConditions(*status, mine).conditions();
 }
