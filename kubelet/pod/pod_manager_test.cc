@@ -424,7 +424,8 @@ TEST_F(PodManagerTest, GracefulDeletionRunsPreStopThenStopsThenConfirmsWithGrace
   ASSERT_TRUE(WaitFor([&] { return HasEvent("Killing", "Stopping container app"); }));
   // Resources are released after the confirmation.
   ASSERT_TRUE(WaitFor([&] { return runtime_.container_count() == 0 && !runtime_.HasSandbox(uid); }));
-  EXPECT_EQ(pm_->RunningPodCount(), 0);
+  // The worker marks the pod terminated just after releasing them.
+  EXPECT_TRUE(WaitFor([&] { return pm_->RunningPodCount() == 0; }));
   // The informer's delete arrives; nothing is started again.
   pm_->DeletePod(uid);
   clock_.Advance(1s);

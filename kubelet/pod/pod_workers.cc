@@ -141,13 +141,16 @@ void PodWorkers::Run(const std::string& uid) {
       it->second.pending = false;
       snapshot = it->second;
     }
+    // A requeue is counted from when the sync looked at the clock, not from when it ended: a
+    // deadline computed at T must fire at T + requeue even if the sync took a while.
+    const MonoTime started = clock_.Monotonic();
     Duration requeue = SyncOnce(uid, snapshot);
     syncs_.fetch_add(1);
     std::lock_guard lock(mu_);
     auto it = workers_.find(uid);
     if (it != workers_.end()) {
       if (requeue > Duration{0}) {
-        it->second.due = clock_.Monotonic() + requeue;
+        it->second.due = started + requeue;
         wakeup_.Notify();
       }
       if (it->second.pending && !stopping_) continue;
