@@ -72,6 +72,9 @@ class ObjectSource {
   virtual std::vector<ObjectRef> List(std::string_view resource, std::string_view ns) const = 0;
   // The store revision the object was last written at (0 when absent), for transaction compares.
   virtual int64_t ModRevision(std::string_view resource, std::string_view ns, std::string_view name) const = 0;
+  // Waits until reads reflect every write acknowledged so far (a consistent read); false if that
+  // could not be done in time. Sources that are never behind need not override it.
+  virtual bool Sync() const { return true; }
 };
 
 class Plugin {

@@ -16,6 +16,7 @@ class CacheObjectSource : public admission::ObjectSource {
   admission::ObjectRef Get(std::string_view resource, std::string_view ns, std::string_view name) const override;
   std::vector<admission::ObjectRef> List(std::string_view resource, std::string_view ns) const override;
   int64_t ModRevision(std::string_view resource, std::string_view ns, std::string_view name) const override;
+  bool Sync() const override { return cache_->Sync().ok(); }
 
   // "pods" -> the pods resource; "leases.coordination.k8s.io" -> leases. nullptr if unknown.
   static const ResourceInfo* Resolve(std::string_view resource);

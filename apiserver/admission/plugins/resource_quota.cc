@@ -239,6 +239,18 @@ ResourceQuota::ResourceQuota(const ObjectSource& source)
 }
 
 Status ResourceQuota::Validate(const Attributes& a, Context& ctx) {
+  bool exceeded = false;
+  Status s = Check(a, ctx, &exceeded);
+  // The quotas were read from the cache, which may not yet hold a write acknowledged a moment ago
+  // (a delete that freed room). A refusal is looked at once more on a consistent read, as upstream
+  // keeps the quotas it wrote itself for back-to-back evaluations. A stale admit needs no such
+  // care: its transaction's compare on the quota's revision fails and the registry retries.
+  if (exceeded && source_.Sync()) s = Check(a, ctx, &exceeded);
+  return s;
+}
+
+Status ResourceQuota::Check(const Attributes& a, Context& ctx, bool* exceeded) const {
+  *exceeded = false;
   if (a.resource == nullptr || a.namespace_.empty() || !a.resource->namespaced) return Status::Ok();
   if (!a.subresource.empty() && a.subresource != "status") return Status::Ok();
   const Message* now = a.object;
@@ -316,6 +328,7 @@ Status ResourceQuota::Validate(const Attributes& a, Context& ctx) {
       changed[name] = next;
     }
     if (!exceeded_requested.empty()) {
+      *exceeded = true;
       return ForbiddenFor(a, "exceeded quota: " + qname + ", requested: " + PrettyPrint(exceeded_requested) +
                                  ", used: " + PrettyPrint(exceeded_used) + ", limited: " + PrettyPrint(exceeded_hard));
     }

@@ -16,7 +16,8 @@
 // quota is written in that transaction: a compare on the quota's mod revision as the source saw
 // it, and a put of the quota with status.used += delta (status.hard = spec.hard). Two concurrent
 // writers thus conflict on the compare; the registry re-runs validation on fresh state, so no
-// quota is ever overshot.
+// quota is ever overshot. A refusal is checked again after the source caught up with the store,
+// so a create right after a delete that freed room is admitted.
 // Differences from upstream (README.md): the enforced hard is spec.hard (upstream uses
 // status.hard, which its controller copies from spec.hard); usage decreases on DELETE and on
 // updates that shrink it (upstream leaves that to the controller's recount), and a missing
@@ -46,6 +47,8 @@ class ResourceQuota final : public Plugin {
   Status Validate(const Attributes& a, Context& ctx) override;
 
  private:
+  // One evaluation on what the source holds now; *exceeded says a quota's hard limit refused it.
+  Status Check(const Attributes& a, Context& ctx, bool* exceeded) const;
   const ObjectSource& source_;
   const ResourceInfo* quotas_;  // the resourcequotas row, for StorageKey
 };

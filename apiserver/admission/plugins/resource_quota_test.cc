@@ -166,6 +166,60 @@ TEST_F(ResourceQuotaTest, DeleteAndTerminalPhaseDecreaseUsage) {
   EXPECT_TRUE(ops_.empty());
 }
 
+// A source that answers from a cache behind the store until Sync: `stale` before, `fresh` after.
+class LaggingSource final : public ObjectSource {
+ public:
+  LaggingSource(const ObjectSource& stale, const ObjectSource& fresh) : stale_(stale), fresh_(fresh) {}
+  ObjectRef Get(std::string_view r, std::string_view ns, std::string_view name) const override {
+    return Now().Get(r, ns, name);
+  }
+  std::vector<ObjectRef> List(std::string_view r, std::string_view ns) const override { return Now().List(r, ns); }
+  int64_t ModRevision(std::string_view r, std::string_view ns, std::string_view name) const override {
+    return Now().ModRevision(r, ns, name);
+  }
+  bool Sync() const override {
+    ++syncs_;
+    return true;
+  }
+  int syncs() const { return syncs_; }
+
+ private:
+  const ObjectSource& Now() const { return syncs_ > 0 ? fresh_ : stale_; }
+  const ObjectSource& stale_;
+  const ObjectSource& fresh_;
+  mutable int syncs_ = 0;
+};
+
+TEST(ResourceQuotaLag, ARefusalFromAStaleCacheIsCheckedAgainstTheStore) {
+  // The cache still shows the quota full; the store already holds the delete that freed a place.
+  FakeObjectSource stale, fresh;
+  stale.Put("resourcequotas", MakeQuota("shop", "pods", {{"pods", "10"}}, {{"pods", "10"}}));
+  fresh.Put("resourcequotas", MakeQuota("shop", "pods", {{"pods", "10"}}, {{"pods", "9"}}));
+  LaggingSource source(stale, fresh);
+  ResourceQuota plugin(source);
+  std::vector<store::Compare> compares;
+  std::vector<store::Op> ops;
+  Context ctx;
+  ctx.compares = &compares;
+  ctx.ops = &ops;
+  corev1::Pod pod = MakePod("again").Namespace("shop").Container("app");
+  ASSERT_TRUE(plugin.Validate(PodCreate(&pod), ctx).ok());
+  EXPECT_EQ(source.syncs(), 1);
+  ASSERT_EQ(ops.size(), 1u);
+  EXPECT_EQ(Used(Decoded(ops[0]), "pods"), "10");
+  // Full in the store too: still refused, after one consistent look; an admit needs none.
+  FakeObjectSource full;
+  full.Put("resourcequotas", MakeQuota("shop", "pods", {{"pods", "10"}}, {{"pods", "10"}}));
+  LaggingSource both_full(stale, full);
+  ResourceQuota refusing(both_full);
+  EXPECT_EQ(refusing.Validate(PodCreate(&pod), ctx).code(), Code::kForbidden);
+  EXPECT_EQ(both_full.syncs(), 1);
+  LaggingSource roomy(fresh, fresh);
+  ResourceQuota admitting(roomy);
+  ASSERT_TRUE(admitting.Validate(PodCreate(&pod), ctx).ok());
+  EXPECT_EQ(roomy.syncs(), 0);
+}
+
 TEST_F(ResourceQuotaTest, ObjectCountsServicesAndClaims) {
   source_.Put("resourcequotas",
               MakeQuota("shop", "objects",
