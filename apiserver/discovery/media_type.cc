@@ -4,6 +4,8 @@
 #include <cctype>
 #include <cstdlib>
 
+#include "common/base/strings.h"
+
 namespace ck::apiserver::discovery {
 
 namespace {
@@ -12,12 +14,6 @@ std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   return s;
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 // Splits on `sep` outside double quotes.
@@ -55,8 +51,8 @@ std::vector<MediaRange> ParseAccept(std::string_view accept) {
     size_t slash = type.find('/');
     if (type.empty() || slash == std::string_view::npos || slash == 0 || slash + 1 == type.size()) continue;
     MediaRange m;
-    m.type = Lower(type.substr(0, slash));
-    m.subtype = Lower(type.substr(slash + 1));
+    m.type = ToLower(type.substr(0, slash));
+    m.subtype = ToLower(type.substr(slash + 1));
     if (m.type == "*" && m.subtype != "*") continue;
     bool ok = true;
     for (size_t i = 1; i < parts.size(); ++i) {
@@ -67,7 +63,7 @@ std::vector<MediaRange> ParseAccept(std::string_view accept) {
         ok = false;
         break;
       }
-      std::string name = Lower(Trim(p.substr(0, eq)));
+      std::string name = ToLower(Trim(p.substr(0, eq)));
       std::string_view value = Trim(p.substr(eq + 1));
       if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
         value = value.substr(1, value.size() - 2);

@@ -23,7 +23,7 @@ using google::protobuf::DescriptorPool;
 using google::protobuf::FieldDescriptor;
 
 constexpr std::string_view kMeta = "k8s.io.apimachinery.pkg.apis.meta.v1.";
-constexpr std::string_view kNotFound = "the server could not find the requested resource";
+constexpr std::string_view kNoSuchPath = "the server could not find the requested resource";
 
 // ---------------------------------------------------------------------------------------------
 // Facts about fields that a .proto cannot carry: upstream's patchStrategy / patchMergeKey struct
@@ -1127,7 +1127,7 @@ Result<OpenApiReply> OpenApiV3::Serve(std::string_view path, std::string_view qu
                                       WallTime now) const {
   if (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
   constexpr std::string_view kPrefix = "/openapi/v3";
-  if (path.substr(0, kPrefix.size()) != kPrefix) return NotFound(std::string(kNotFound));
+  if (path.substr(0, kPrefix.size()) != kPrefix) return NotFound(std::string(kNoSuchPath));
   if (!AcceptsJson(accept)) {
     return Status(Code::kNotAcceptable, "only the following media types are accepted: application/json");
   }
@@ -1137,9 +1137,9 @@ Result<OpenApiReply> OpenApiV3::Serve(std::string_view path, std::string_view qu
     return reply;
   }
   if (path.size() <= kPrefix.size() + 1 || path[kPrefix.size()] != '/')
-    return NotFound(std::string(kNotFound));
+    return NotFound(std::string(kNoSuchPath));
   auto it = docs_.find(path.substr(kPrefix.size() + 1));
-  if (it == docs_.end()) return NotFound(std::string(kNotFound));
+  if (it == docs_.end()) return NotFound(std::string(kNoSuchPath));
   const Doc& doc = it->second;
   std::string etag = "\"" + doc.hash + "\"";
   reply.headers.emplace_back("ETag", etag);

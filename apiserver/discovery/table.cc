@@ -24,6 +24,7 @@
 #include "common/api/proto/rbac_v1.pb.h"
 #include "common/api/proto/scheduling_v1.pb.h"
 #include "common/api/time_format.h"
+#include "common/base/strings.h"
 
 namespace ck::apiserver::discovery {
 
@@ -44,12 +45,6 @@ std::string Join(const std::vector<std::string>& parts, std::string_view sep) {
     if (i) out.append(sep);
     out.append(parts[i]);
   }
-  return out;
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
 }
 
@@ -531,7 +526,7 @@ Row PrintControllerRevision(const apps::ControllerRevision& r, WallTime now) {
     std::string group;
     size_t slash = o.apiversion().find('/');
     if (slash != std::string::npos) group = o.apiversion().substr(0, slash);
-    controller = Lower(group.empty() ? o.kind() : o.kind() + "." + group) + "/" + o.name();
+    controller = ToLower(group.empty() ? o.kind() : o.kind() + "." + group) + "/" + o.name();
     break;
   }
   Row row;
@@ -632,8 +627,8 @@ Row PrintEventView(const EventView& e, WallTime now) {
   } else if (count == 0) {
     count = 1;  // singleton events of the new API have no count
   }
-  std::string target = e.regarding->name().empty() ? Lower(e.regarding->kind())
-                                                   : Lower(e.regarding->kind()) + "/" + e.regarding->name();
+  std::string target = e.regarding->name().empty() ? ToLower(e.regarding->kind())
+                                                   : ToLower(e.regarding->kind()) + "/" + e.regarding->name();
   std::string source = e.host.empty() ? e.component : e.component + ", " + e.host;
   std::string message = e.message;
   while (!message.empty() && std::isspace(static_cast<unsigned char>(message.back()))) message.pop_back();

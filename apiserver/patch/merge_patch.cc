@@ -44,9 +44,9 @@ void PruneNulls(Value& v) {
   }
 }
 
-class Merger {
+class JsonMerger {
  public:
-  explicit Merger(Alloc& alloc) : alloc_(alloc) {}
+  explicit JsonMerger(Alloc& alloc) : alloc_(alloc) {}
 
   // mergeDocs
   void MergeObjects(Value& doc, Value& patch) {
@@ -100,7 +100,7 @@ Result<std::string> ApplyMergePatch(std::string_view original_json, std::string_
     PruneNulls(patch);
     return internal::Write(patch);
   }
-  Merger(alloc).MergeObjects(doc, patch);
+  JsonMerger(alloc).MergeObjects(doc, patch);
   return internal::Write(doc);
 }
 

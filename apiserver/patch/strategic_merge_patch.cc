@@ -316,9 +316,9 @@ void DiscardNulls(Value& v) {
   }
 }
 
-class Merger {
+class StrategicMerger {
  public:
-  explicit Merger(Alloc& alloc) : alloc_(alloc) {}
+  explicit StrategicMerger(Alloc& alloc) : alloc_(alloc) {}
 
   // mergeMap: merges object `patch` into object `original` (which may be replaced whole).
   Status MergeMap(Value& original, Value& patch, const Schema& schema) {
@@ -635,7 +635,7 @@ Result<std::string> ApplyStrategicMergePatch(std::string_view original_json, std
     return BadRequest("json: cannot unmarshal " + std::string(internal::GoValueWord(patch)) +
                       " into Go value of type map[string]interface {}");
   }
-  Merger merger(alloc);
+  StrategicMerger merger(alloc);
   CK_RETURN_IF_ERROR(merger.MergeMap(original, patch, SchemaFor(type)));
   return internal::Write(original);
 }

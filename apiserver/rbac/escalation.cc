@@ -5,6 +5,7 @@
 
 #include <google/protobuf/util/message_differencer.h>
 
+#include "apiserver/rbac/rules.h"
 #include "common/api/object.h"
 
 namespace ck::apiserver::rbac {
@@ -46,14 +47,6 @@ bool Allowed(const Authorizer& chain, const UserInfo& user, std::string_view ver
 const std::vector<PolicyRule>& FullAuthority() {
   static const std::vector<PolicyRule> rules = {MakeRule({"*"}, {"*"}, {"*"}), MakeUrlRule({"*"}, {"*"})};
   return rules;
-}
-
-template <typename T>
-const T* As(const google::protobuf::Message& obj, T* scratch) {
-  if (auto* t = dynamic_cast<const T*>(&obj)) return t;
-  if (obj.GetDescriptor()->full_name() != T::descriptor()->full_name()) return nullptr;
-  scratch->ParseFromString(obj.SerializeAsString());
-  return scratch;
 }
 
 Status CheckRole(const RbacAuthorizer& rbac, const Authorizer& chain, const UserInfo& user,

@@ -116,14 +116,6 @@ struct Index {
   }
 };
 
-template <typename T>
-const T* As(const google::protobuf::Message& obj, T* scratch) {
-  if (auto* t = dynamic_cast<const T*>(&obj)) return t;
-  if (obj.GetDescriptor()->full_name() != T::descriptor()->full_name()) return nullptr;
-  scratch->ParseFromString(obj.SerializeAsString());  // same type from another pool
-  return scratch;
-}
-
 std::vector<PolicyRule> RulesOf(const google::protobuf::RepeatedPtrField<PolicyRule>& rules) {
   return std::vector<PolicyRule>(rules.begin(), rules.end());
 }

@@ -27,6 +27,16 @@ inline constexpr std::string_view kNonResourceAll = "*";
 inline constexpr std::string_view kRbacGroup = "rbac.authorization.k8s.io";
 inline constexpr std::string_view kSystemPrivilegedGroup = "system:masters";
 
+// `obj` as a T: itself, or a copy parsed into `scratch` when it is T from another descriptor pool;
+// nullptr when it is another type.
+template <typename T>
+const T* As(const google::protobuf::Message& obj, T* scratch) {
+  if (auto* t = dynamic_cast<const T*>(&obj)) return t;
+  if (obj.GetDescriptor()->full_name() != T::descriptor()->full_name()) return nullptr;
+  scratch->ParseFromString(obj.SerializeAsString());
+  return scratch;
+}
+
 bool VerbMatches(const PolicyRule& rule, std::string_view verb);
 bool APIGroupMatches(const PolicyRule& rule, std::string_view group);
 // `combined` is "pods" or "pods/log"; `subresource` is "" or "log".

@@ -132,6 +132,11 @@ void SetTime(metav1::Time* t, WallTime when) {
   t->set_nanos(ts.nanos);
 }
 
+void SetWholeSeconds(metav1::Time* t, WallTime when) {
+  t->set_seconds(std::chrono::floor<std::chrono::seconds>(when.time_since_epoch()).count());
+  t->clear_nanos();
+}
+
 void SetMicroTime(metav1::MicroTime* t, WallTime when) {
   auto micros = std::chrono::duration_cast<std::chrono::microseconds>(when.time_since_epoch()).count();
   int64_t seconds = micros / 1000000;

@@ -54,6 +54,9 @@ bool IsZeroTime(const metav1::Time& t);
 Timestamp TimestampOf(const metav1::Time& t);
 WallTime WallTimeOf(const metav1::Time& t);
 void SetTime(metav1::Time* t, WallTime when);
+// metav1.Time as the wire carries it, whole seconds, so that what is kept in memory round-trips
+// through JSON patches unchanged.
+void SetWholeSeconds(metav1::Time* t, WallTime when);
 // metav1.MicroTime (Lease renewTime, Event eventTime): microsecond precision.
 void SetMicroTime(metav1::MicroTime* t, WallTime when);
 metav1::Time MakeTime(WallTime when);

@@ -29,6 +29,8 @@ bool IsPodReady(const corev1::Pod& pod);
 bool IsPodAvailable(const corev1::Pod& pod, int32_t min_ready_seconds, WallTime now);
 // Bound to a node.
 inline bool IsPodScheduled(const corev1::Pod& pod) { return !pod.spec().nodename().empty(); }
+// spec.priority, 0 when unset (admission sets it from the PriorityClass).
+inline int32_t PodPriority(const corev1::Pod& pod) { return pod.spec().has_priority() ? pod.spec().priority() : 0; }
 
 // "Guaranteed", "Burstable" or "BestEffort": status.qosClass when set, else computed from the
 // cpu and memory requests and limits of all containers (ComputePodQOS).

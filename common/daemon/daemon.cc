@@ -18,11 +18,6 @@ namespace ck::daemon {
 
 namespace {
 
-struct Route {
-  std::string prefix;
-  net::HttpHandler handler;
-};
-
 void RespondText(const std::shared_ptr<net::ResponseWriter>& w, int status, std::string body) {
   w->Respond(status, net::Headers{{"Content-Type", "text/plain; charset=utf-8"}}, std::move(body));
 }
@@ -30,6 +25,10 @@ void RespondText(const std::shared_ptr<net::ResponseWriter>& w, int status, std:
 }  // namespace
 
 struct Daemon::Impl final : Context {
+  struct Route {
+    std::string prefix;
+    net::HttpHandler handler;
+  };
   std::string name;
   CommonFlags flags;
   Profile profile_value = DefaultProfile();

@@ -263,7 +263,7 @@ void DaemonSetsController::OnRevisionDeleted(const RevisionPtr& revision) {
 
 void DaemonSetsController::OnNodeAdded(const NodePtr& node) {
   for (const DaemonSetPtr& ds : daemonsets_.Lister().List()) {
-    if (daemon::NodeShouldRunDaemonPod(*node, *ds).should_run) EnqueueDaemonSet(*ds);
+    if (daemonset::NodeShouldRunDaemonPod(*node, *ds).should_run) EnqueueDaemonSet(*ds);
   }
 }
 
@@ -275,7 +275,7 @@ void DaemonSetsController::OnNodeUpdated(const NodePtr& old_node, const NodePtr&
     return;
   }
   for (const DaemonSetPtr& ds : daemonsets_.Lister().List()) {
-    daemon::DaemonSetPlacement placement(*ds);
+    daemonset::DaemonSetPlacement placement(*ds);
     if (placement.Evaluate(*old_node) != placement.Evaluate(*cur_node)) EnqueueDaemonSet(*ds);
   }
 }
@@ -307,7 +307,7 @@ Status DaemonSetsController::Sync(const std::string& key) {
   CK_ASSIGN_OR_RETURN(api::LabelSelector selector,
                       api::LabelSelector::FromProto(ds.spec().has_selector() ? &sel : nullptr));
 
-  daemon::DaemonSetPlacement placement(ds);
+  daemonset::DaemonSetPlacement placement(ds);
   std::vector<NodeEval> nodes;
   for (const NodePtr& node : nodes_.Lister().List()) nodes.push_back({node, placement.Evaluate(*node)});
   std::sort(nodes.begin(), nodes.end(),
@@ -357,7 +357,7 @@ Result<DaemonSetsController::NodeToPods> DaemonSetsController::GetNodesToDaemonP
   for (const PodPtr& pod : *claimed) {
     // A finished pod being deleted (held by a finalizer, or about to go): nothing left to do with it.
     if (!include_deleted_terminal && IsPodTerminal(*pod) && Deleting(pod->metadata())) continue;
-    Result<std::string> node = daemon::GetTargetNodeName(*pod);
+    Result<std::string> node = daemonset::GetTargetNodeName(*pod);
     if (!node.ok()) {
       CK_VLOG(4, "Failed to get target node name of Pod in DaemonSet", "pod", client::KeyOf(*pod), "err",
               node.status().message());
@@ -376,7 +376,7 @@ Result<DaemonSetsController::HistoryState> DaemonSetsController::ConstructHistor
   ControllerRefManager manager(api_, ds, selector, Revisions(),
                                RecheckDeletionTimestamp(api_, DaemonSets(), meta.namespace_(), meta.name(), meta.uid()));
   CK_ASSIGN_OR_RETURN(std::vector<client::ObjectPtr> claimed, manager.Claim(candidates));
-  CK_ASSIGN_OR_RETURN(std::string data, daemon::RevisionData(ds));
+  CK_ASSIGN_OR_RETURN(std::string data, daemonset::RevisionData(ds));
 
   HistoryState out;
   if (ds.status().has_collisioncount()) out.collision_count = ds.status().collisioncount();
@@ -446,7 +446,7 @@ Status DaemonSetsController::UpdateDaemonSet(const appsv1::DaemonSet& ds, const 
                                              const std::string& key, const std::vector<RevisionPtr>& old) {
   CK_RETURN_IF_ERROR(Manage(ds, selector, nodes, hash));
   // Roll only once the creates and deletes of Manage have been observed.
-  if (expectations_.SatisfiedExpectations(key) && ds.spec().updatestrategy().type() == daemon::kRollingUpdateStrategy) {
+  if (expectations_.SatisfiedExpectations(key) && ds.spec().updatestrategy().type() == daemonset::kRollingUpdateStrategy) {
     CK_RETURN_IF_ERROR(RollingUpdate(ds, selector, nodes, hash));
   }
   return Wrap(CleanupHistory(ds, selector, old), "failed to clean up revisions of DaemonSet: ");
@@ -526,9 +526,9 @@ void DaemonSetsController::PodsShouldBeOnNode(const appsv1::DaemonSet& ds, const
       running.push_back(pod);
     }
   }
-  auto before = [](const PodPtr& a, const PodPtr& b) { return daemon::PodBefore(*a, *b); };
+  auto before = [](const PodPtr& a, const PodPtr& b) { return daemonset::PodBefore(*a, *b); };
 
-  if (!daemon::AllowsSurge(ds)) {
+  if (!daemonset::AllowsSurge(ds)) {
     // One pod per node: keep the oldest.
     if (running.size() <= 1) return;
     std::sort(running.begin(), running.end(), before);
@@ -581,11 +581,11 @@ Status DaemonSetsController::RollingUpdate(const appsv1::DaemonSet& ds, const ap
     ++desired;
     node_to_pods.try_emplace(node.node->metadata().name());
   }
-  Result<int> unavailable_budget = daemon::UnavailableCount(ds, desired);
+  Result<int> unavailable_budget = daemonset::UnavailableCount(ds, desired);
   if (!unavailable_budget.ok()) {
     return Wrap(unavailable_budget.status(), "couldn't get unavailable numbers: invalid value for MaxUnavailable: ");
   }
-  Result<int> surge_budget = daemon::SurgeCount(ds, desired);
+  Result<int> surge_budget = daemonset::SurgeCount(ds, desired);
   if (!surge_budget.ok()) return Wrap(surge_budget.status(), "couldn't get unavailable numbers: invalid value for MaxSurge: ");
   int max_unavailable = *unavailable_budget;
   const int max_surge = *surge_budget;
@@ -597,7 +597,7 @@ Status DaemonSetsController::RollingUpdate(const appsv1::DaemonSet& ds, const ap
   }
   const WallTime now = clock_.Now();
   const int32_t min_ready = ds.spec().minreadyseconds();
-  Result<std::optional<int64_t>> generation_or = daemon::GetTemplateGeneration(ds);
+  Result<std::optional<int64_t>> generation_or = daemonset::GetTemplateGeneration(ds);
   const std::optional<int64_t> generation = generation_or.ok() ? *generation_or : std::nullopt;
   // The one new and one old pod (not being deleted) of a node; ok=false when there are more.
   struct OnNode {
@@ -608,7 +608,7 @@ Status DaemonSetsController::RollingUpdate(const appsv1::DaemonSet& ds, const ap
     OnNode out;
     for (const PodPtr& pod : pods) {
       if (Deleting(pod->metadata())) continue;
-      PodPtr& slot = daemon::IsPodUpdated(*pod, hash, generation) ? out.new_pod : out.old_pod;
+      PodPtr& slot = daemonset::IsPodUpdated(*pod, hash, generation) ? out.new_pod : out.old_pod;
       if (slot != nullptr) return OnNode{nullptr, nullptr, false};
       slot = pod;
     }
@@ -728,14 +728,14 @@ Status DaemonSetsController::SyncNodes(const appsv1::DaemonSet& ds, const std::v
   if (create_diff > 0) {
     CK_VLOG(4, "Nodes needing daemon pods for daemon set, creating", "daemonset", key, "createCount", create_diff);
     const corev1::PodTemplateSpec tmpl =
-        daemon::CreatePodTemplate(ds.spec().template_(), daemon::PodTemplateGenerationLabelValue(ds), hash);
+        daemonset::CreatePodTemplate(ds.spec().template_(), daemonset::PodTemplateGenerationLabelValue(ds), hash);
     const corev1::Pod base = PodFromTemplate(tmpl, ds.metadata().name(), NewControllerRef(ds));
     std::atomic<int> next{0};
     auto create_one = [&]() -> Status {
       const int ix = next.fetch_add(1);
       corev1::Pod pod = base;
       // No nodeName: the scheduler binds the pod to the one node its affinity allows.
-      daemon::ReplaceDaemonSetPodNodeNameNodeAffinity(pod.mutable_spec(), nodes_needing_pods[ix]);
+      daemonset::ReplaceDaemonSetPodNodeNameNodeAffinity(pod.mutable_spec(), nodes_needing_pods[ix]);
       Result<std::shared_ptr<const corev1::Pod>> created = pod_control_.CreatePod(ns, pod, ds);
       if (created.ok() || NamespaceTerminating(created.status())) return Status::Ok();
       CK_VLOG(2, "Failed creation, decrementing expectations for daemon set", "daemonset", key);
@@ -823,7 +823,7 @@ Status DaemonSetsController::UpdateDaemonSetStatus(const appsv1::DaemonSet& ds, 
                                                    bool update_observed_generation) {
   CK_ASSIGN_OR_RETURN(NodeToPods node_to_pods, GetNodesToDaemonPods(ds, selector, false));
   const WallTime now = clock_.Now();
-  Result<std::optional<int64_t>> generation_or = daemon::GetTemplateGeneration(ds);
+  Result<std::optional<int64_t>> generation_or = daemonset::GetTemplateGeneration(ds);
   const std::optional<int64_t> generation = generation_or.ok() ? *generation_or : std::nullopt;
   int32_t desired = 0, current = 0, misscheduled = 0, ready = 0, updated = 0, available = 0;
   for (const NodeEval& node : nodes) {
@@ -838,12 +838,12 @@ Status DaemonSetsController::UpdateDaemonSetStatus(const appsv1::DaemonSet& ds, 
     ++current;
     // The oldest pod of the node speaks for it.
     const PodPtr& pod = *std::min_element(found->second.begin(), found->second.end(),
-                                          [](const PodPtr& a, const PodPtr& b) { return daemon::PodBefore(*a, *b); });
+                                          [](const PodPtr& a, const PodPtr& b) { return daemonset::PodBefore(*a, *b); });
     if (IsPodReady(*pod)) {
       ++ready;
       if (IsPodAvailable(*pod, ds.spec().minreadyseconds(), now)) ++available;
     }
-    if (daemon::IsPodUpdated(*pod, hash, generation)) ++updated;
+    if (daemonset::IsPodUpdated(*pod, hash, generation)) ++updated;
   }
   const int32_t unavailable = desired - available;
 

@@ -77,7 +77,7 @@ class DaemonSetsController final : public ManagedController {
   };
   struct NodeEval {
     NodePtr node;
-    daemon::NodeVerdict verdict;
+    daemonset::NodeVerdict verdict;
   };
 
   // Handlers (enqueue and count expectations only).
@@ -134,7 +134,7 @@ class DaemonSetsController final : public ManagedController {
   client::TypedInformer<corev1::Node> nodes_;
   client::TypedInformer<appsv1::ControllerRevision> revisions_;
   ControllerExpectations expectations_;
-  daemon::FailedPodsBackoff failed_pods_backoff_;
+  daemonset::FailedPodsBackoff failed_pods_backoff_;
   controller_manager::History history_;
   std::atomic<int64_t> last_backoff_gc_{0};  // clock_.Monotonic() ticks of the last GC
 };

@@ -31,7 +31,7 @@ using api::testing::MakePod;
 using client::testing::WaitFor;
 using controller_manager::testing::ControllerTestEnv;
 using controller_manager::testing::ResourceOf;
-using daemon::NodeVerdict;
+using daemonset::NodeVerdict;
 using namespace std::chrono_literals;
 
 // ---- Builders ----------------------------------------------------------------------------------
@@ -136,7 +136,7 @@ std::string Label(const corev1::Pod& pod, const std::string& key) {
   return it == pod.metadata().labels().end() ? "" : it->second;
 }
 std::string TargetNode(const corev1::Pod& pod) {
-  Result<std::string> n = daemon::GetTargetNodeName(pod);
+  Result<std::string> n = daemonset::GetTargetNodeName(pod);
   return n.ok() ? *n : "";
 }
 
@@ -202,7 +202,7 @@ TEST(DaemonSetEligibilityTest, NodeShouldRunDaemonPod) {
       {"resources are not checked", MakeDaemonSet("ds"), MakeNode("n").Capacity("0", "0", "0"), kRun},
   };
   for (const Case& c : cases) {
-    NodeVerdict got = daemon::NodeShouldRunDaemonPod(c.node, c.ds);
+    NodeVerdict got = daemonset::NodeShouldRunDaemonPod(c.node, c.ds);
     EXPECT_EQ(got.should_run, c.want.should_run) << c.name;
     EXPECT_EQ(got.should_continue_running, c.want.should_continue_running) << c.name;
   }
@@ -210,7 +210,7 @@ TEST(DaemonSetEligibilityTest, NodeShouldRunDaemonPod) {
 
 TEST(DaemonSetUtilTest, NodeAffinityReplacesRequiredTermsAndKeepsTheRest) {
   corev1::PodSpec spec;
-  daemon::ReplaceDaemonSetPodNodeNameNodeAffinity(&spec, "node-1");
+  daemonset::ReplaceDaemonSetPodNodeNameNodeAffinity(&spec, "node-1");
   const auto& req = spec.affinity().nodeaffinity().requiredduringschedulingignoredduringexecution();
   ASSERT_EQ(req.nodeselectorterms_size(), 1);
   ASSERT_EQ(req.nodeselectorterms(0).matchfields_size(), 1);
@@ -218,14 +218,14 @@ TEST(DaemonSetUtilTest, NodeAffinityReplacesRequiredTermsAndKeepsTheRest) {
   EXPECT_EQ(req.nodeselectorterms(0).matchfields(0).operator_(), "In");
   EXPECT_EQ(req.nodeselectorterms(0).matchfields(0).values(0), "node-1");
 
-  corev1::PodSpec with = daemon::CreatePodTemplate(MakeDaemonSet("ds").Affinity("zone", "In", {"a"}).Obj().spec().template_(),
+  corev1::PodSpec with = daemonset::CreatePodTemplate(MakeDaemonSet("ds").Affinity("zone", "In", {"a"}).Obj().spec().template_(),
                                                    std::nullopt, "")
                              .spec();
   auto* na = with.mutable_affinity()->mutable_nodeaffinity();
   na->add_preferredduringschedulingignoredduringexecution()->set_weight(5);
   na->mutable_requiredduringschedulingignoredduringexecution()->add_nodeselectorterms()->add_matchfields()->set_key(
       "metadata.name");
-  daemon::ReplaceDaemonSetPodNodeNameNodeAffinity(&with, "node-2");
+  daemonset::ReplaceDaemonSetPodNodeNameNodeAffinity(&with, "node-2");
   const auto& r2 = with.affinity().nodeaffinity().requiredduringschedulingignoredduringexecution();
   ASSERT_EQ(r2.nodeselectorterms_size(), 1);
   EXPECT_EQ(r2.nodeselectorterms(0).matchexpressions_size(), 0);
@@ -237,7 +237,7 @@ TEST(DaemonSetUtilTest, NodeAffinityReplacesRequiredTermsAndKeepsTheRest) {
   EXPECT_EQ(TargetNode(pod), "node-2");
   pod.mutable_spec()->set_nodename("node-9");
   EXPECT_EQ(TargetNode(pod), "node-9");
-  EXPECT_FALSE(daemon::GetTargetNodeName(corev1::Pod()).ok());
+  EXPECT_FALSE(daemonset::GetTargetNodeName(corev1::Pod()).ok());
 }
 
 TEST(DaemonSetUtilTest, DaemonTolerationsAreAddedOnceAndReplaceTheirNamesakes) {
@@ -247,8 +247,8 @@ TEST(DaemonSetUtilTest, DaemonTolerationsAreAddedOnceAndReplaceTheirNamesakes) {
   own->set_operator_("Exists");
   own->set_effect("NoExecute");
   own->set_tolerationseconds(300);
-  daemon::AddOrUpdateDaemonPodTolerations(&spec);
-  daemon::AddOrUpdateDaemonPodTolerations(&spec);
+  daemonset::AddOrUpdateDaemonPodTolerations(&spec);
+  daemonset::AddOrUpdateDaemonPodTolerations(&spec);
   ASSERT_EQ(spec.tolerations_size(), 6);
   EXPECT_EQ(spec.tolerations(0).key(), "node.kubernetes.io/not-ready");
   EXPECT_FALSE(spec.tolerations(0).has_tolerationseconds()) << "daemon pods are never evicted for not-ready";
@@ -260,7 +260,7 @@ TEST(DaemonSetUtilTest, DaemonTolerationsAreAddedOnceAndReplaceTheirNamesakes) {
                                          "node.kubernetes.io/pid-pressure:NoSchedule",
                                          "node.kubernetes.io/unschedulable:NoSchedule"}));
   spec.set_hostnetwork(true);
-  daemon::AddOrUpdateDaemonPodTolerations(&spec);
+  daemonset::AddOrUpdateDaemonPodTolerations(&spec);
   EXPECT_EQ(spec.tolerations_size(), 7);
 }
 
@@ -273,35 +273,35 @@ TEST(DaemonSetUtilTest, ScaledIntOrPercent) {
   for (const Case& c : std::vector<Case>{{"1", 10, 1}, {"0", 10, 0}, {"25%", 10, 3}, {"50%", 4, 2}, {"34%", 3, 2},
                                          {"100%", 7, 7}, {"0%", 7, 0}, {"10%", 0, 0}}) {
     intstr::IntOrString v = IntOrString(c.value);
-    Result<int> got = daemon::ScaledValueFromIntOrPercent(&v, c.total, true);
+    Result<int> got = daemonset::ScaledValueFromIntOrPercent(&v, c.total, true);
     ASSERT_TRUE(got.ok()) << c.value;
     EXPECT_EQ(*got, c.want) << c.value << " of " << c.total;
   }
   intstr::IntOrString bad;
   bad.set_type(1);
   bad.set_strval("abc");
-  EXPECT_EQ(daemon::ScaledValueFromIntOrPercent(&bad, 3, true).status().message(),
+  EXPECT_EQ(daemonset::ScaledValueFromIntOrPercent(&bad, 3, true).status().message(),
             "invalid value for IntOrString: invalid type: string is not a percentage");
   bad.set_strval("x%");
-  EXPECT_FALSE(daemon::ScaledValueFromIntOrPercent(&bad, 3, true).ok());
-  EXPECT_FALSE(daemon::ScaledValueFromIntOrPercent(nullptr, 3, true).ok());
+  EXPECT_FALSE(daemonset::ScaledValueFromIntOrPercent(&bad, 3, true).ok());
+  EXPECT_FALSE(daemonset::ScaledValueFromIntOrPercent(nullptr, 3, true).ok());
 
-  EXPECT_EQ(*daemon::SurgeCount(MakeDaemonSet("ds").MaxSurge("50%"), 3), 2);
-  EXPECT_EQ(*daemon::UnavailableCount(MakeDaemonSet("ds").MaxUnavailable("2"), 3), 2);
-  EXPECT_EQ(*daemon::SurgeCount(MakeDaemonSet("ds").OnDelete(), 3), 0);
-  EXPECT_EQ(*daemon::UnavailableCount(MakeDaemonSet("ds").OnDelete(), 3), 0);
-  EXPECT_TRUE(daemon::AllowsSurge(MakeDaemonSet("ds").MaxSurge("1")));
-  EXPECT_FALSE(daemon::AllowsSurge(MakeDaemonSet("ds")));
+  EXPECT_EQ(*daemonset::SurgeCount(MakeDaemonSet("ds").MaxSurge("50%"), 3), 2);
+  EXPECT_EQ(*daemonset::UnavailableCount(MakeDaemonSet("ds").MaxUnavailable("2"), 3), 2);
+  EXPECT_EQ(*daemonset::SurgeCount(MakeDaemonSet("ds").OnDelete(), 3), 0);
+  EXPECT_EQ(*daemonset::UnavailableCount(MakeDaemonSet("ds").OnDelete(), 3), 0);
+  EXPECT_TRUE(daemonset::AllowsSurge(MakeDaemonSet("ds").MaxSurge("1")));
+  EXPECT_FALSE(daemonset::AllowsSurge(MakeDaemonSet("ds")));
 }
 
 TEST(DaemonSetUtilTest, RevisionDataIsATemplateReplacingPatch) {
   appsv1::DaemonSet ds = MakeDaemonSet("ds");
-  Result<std::string> data = daemon::RevisionData(ds);
+  Result<std::string> data = daemonset::RevisionData(ds);
   ASSERT_TRUE(data.ok());
   Result<std::string> tmpl = api::ToJson(ds.spec().template_());
   ASSERT_TRUE(tmpl.ok());
   EXPECT_EQ(*data, R"({"spec":{"template":)" + tmpl->substr(0, tmpl->size() - 1) + R"(,"$patch":"replace"}}})");
-  EXPECT_NE(*daemon::RevisionData(MakeDaemonSet("ds").Image("other")), *data);
+  EXPECT_NE(*daemonset::RevisionData(MakeDaemonSet("ds").Image("other")), *data);
 
   // Revisions are matched byte for byte: the data must come back from the wire unchanged.
   appsv1::ControllerRevision revision;
@@ -316,24 +316,24 @@ TEST(DaemonSetUtilTest, RevisionDataIsATemplateReplacingPatch) {
 
 TEST(DaemonSetUtilTest, PodUpdatedByHashOrAnnotatedGeneration) {
   corev1::Pod pod = MakePod("p").Label(kControllerRevisionHashLabel, "abc").Label("pod-template-generation", "3");
-  EXPECT_TRUE(daemon::IsPodUpdated(pod, "abc", std::nullopt));
-  EXPECT_FALSE(daemon::IsPodUpdated(pod, "xyz", std::nullopt));
-  EXPECT_TRUE(daemon::IsPodUpdated(pod, "xyz", 3));
-  EXPECT_FALSE(daemon::IsPodUpdated(pod, "xyz", 4));
+  EXPECT_TRUE(daemonset::IsPodUpdated(pod, "abc", std::nullopt));
+  EXPECT_FALSE(daemonset::IsPodUpdated(pod, "xyz", std::nullopt));
+  EXPECT_TRUE(daemonset::IsPodUpdated(pod, "xyz", 3));
+  EXPECT_FALSE(daemonset::IsPodUpdated(pod, "xyz", 4));
 
   appsv1::DaemonSet ds = MakeDaemonSet("ds");
   ds.mutable_metadata()->set_generation(2);
-  EXPECT_EQ(daemon::PodTemplateGenerationLabelValue(ds), 2);
+  EXPECT_EQ(daemonset::PodTemplateGenerationLabelValue(ds), 2);
   (*ds.mutable_metadata()->mutable_annotations())["deprecated.daemonset.template.generation"] = "7";
-  EXPECT_EQ(daemon::PodTemplateGenerationLabelValue(ds), 7);
-  EXPECT_EQ(**daemon::GetTemplateGeneration(ds), 7);
+  EXPECT_EQ(daemonset::PodTemplateGenerationLabelValue(ds), 7);
+  EXPECT_EQ(**daemonset::GetTemplateGeneration(ds), 7);
   (*ds.mutable_metadata()->mutable_annotations())["deprecated.daemonset.template.generation"] = "x";
-  EXPECT_FALSE(daemon::GetTemplateGeneration(ds).ok());
+  EXPECT_FALSE(daemonset::GetTemplateGeneration(ds).ok());
 }
 
 TEST(DaemonSetUtilTest, FailedPodsBackoffDoublesAndExpires) {
   FakeClock clock;
-  daemon::FailedPodsBackoff backoff(clock);
+  daemonset::FailedPodsBackoff backoff(clock);
   EXPECT_FALSE(backoff.IsInBackOffSinceUpdate("k"));
   backoff.Next("k");
   EXPECT_EQ(backoff.Get("k"), 1s);
@@ -1029,7 +1029,7 @@ TEST_F(DaemonSetControllerTest, HashCollisionBumpsCollisionCount) {
   appsv1::DaemonSet ds = env_.Create(appsv1::DaemonSet(MakeDaemonSet("ds")));
   // Someone else's revision already has the name the controller would pick.
   std::map<std::string, std::string> labels = {{"app", "ds"}};
-  appsv1::ControllerRevision wanted = NewControllerRevision(ds, *daemon::RevisionData(ds), labels, 1, std::nullopt);
+  appsv1::ControllerRevision wanted = NewControllerRevision(ds, *daemonset::RevisionData(ds), labels, 1, std::nullopt);
   appsv1::ControllerRevision squatter;
   squatter.mutable_metadata()->set_name("ds-" + HashControllerRevision(wanted, 0));
   squatter.mutable_metadata()->set_namespace_("default");

@@ -11,7 +11,7 @@
 #include "controller-manager/util/history.h"
 #include "scheduler/plugins/tainttoleration/toleration.h"
 
-namespace ck::controller_manager::daemon {
+namespace ck::controller_manager::daemonset {
 
 namespace {
 
@@ -221,4 +221,4 @@ bool PodBefore(const corev1::Pod& a, const corev1::Pod& b) {
   return ta.seconds != tb.seconds ? ta.seconds < tb.seconds : ta.nanos < tb.nanos;
 }
 
-}  // namespace ck::controller_manager::daemon
+}  // namespace ck::controller_manager::daemonset

@@ -19,7 +19,7 @@
 #include "common/base/status.h"
 #include "scheduler/plugins/nodeaffinity/node_selector.h"
 
-namespace ck::controller_manager::daemon {
+namespace ck::controller_manager::daemonset {
 
 namespace appsv1 = ::k8s::io::api::apps::v1;
 namespace corev1 = ::k8s::io::api::core::v1;
@@ -116,4 +116,4 @@ Result<std::string> RevisionData(const appsv1::DaemonSet& ds);
 // Upstream podByCreationTimestampAndPhase: bound pods first, then older first, then by name.
 bool PodBefore(const corev1::Pod& a, const corev1::Pod& b);
 
-}  // namespace ck::controller_manager::daemon
+}  // namespace ck::controller_manager::daemonset

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-namespace ck::controller_manager::daemon {
+namespace ck::controller_manager::daemonset {
 
 bool FailedPodsBackoff::IsInBackOffSinceUpdate(const std::string& id) const {
   std::lock_guard lock(mu_);
@@ -42,4 +42,4 @@ size_t FailedPodsBackoff::size() const {
   return entries_.size();
 }
 
-}  // namespace ck::controller_manager::daemon
+}  // namespace ck::controller_manager::daemonset

@@ -12,7 +12,7 @@
 
 #include "common/base/clock.h"
 
-namespace ck::controller_manager::daemon {
+namespace ck::controller_manager::daemonset {
 
 class FailedPodsBackoff {
  public:
@@ -46,4 +46,4 @@ class FailedPodsBackoff {
   std::map<std::string, Entry> entries_;  // guarded by mu_
 };
 
-}  // namespace ck::controller_manager::daemon
+}  // namespace ck::controller_manager::daemonset

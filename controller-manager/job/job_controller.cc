@@ -20,12 +20,6 @@ constexpr int kSlowStartInitialBatchSize = 1;  // upstream SlowStartInitialBatch
 constexpr int kCreateParallelism = 32;         // creates of one slow-start batch in flight at once
 constexpr size_t kWriteParallelism = 16;       // deletes and finalizer patches in flight at once
 
-const client::ResourceInfo& JobsResource() {
-  static const client::ResourceInfo& r =
-      client::SharedInformerFactory::ResourceOfMessage(batchv1::Job::descriptor()->full_name());
-  return r;
-}
-
 const client::ResourceInfo& PodsResource() {
   static const client::ResourceInfo& r =
       client::SharedInformerFactory::ResourceOfMessage(corev1::Pod::descriptor()->full_name());

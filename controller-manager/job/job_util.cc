@@ -4,8 +4,15 @@
 
 #include "common/api/object.h"
 #include "common/base/strings.h"
+#include "common/client/cache/informer_factory.h"
 
 namespace ck::controller_manager {
+
+const api::ResourceInfo& JobsResource() {
+  static const api::ResourceInfo& r =
+      client::SharedInformerFactory::ResourceOfMessage(batchv1::Job::descriptor()->full_name());
+  return r;
+}
 
 int32_t JobParallelism(const batchv1::Job& job) {
   return job.spec().has_parallelism() ? job.spec().parallelism() : 1;

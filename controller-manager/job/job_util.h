@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/api/api_resources.h"
 #include "common/api/proto/batch_v1.pb.h"
 #include "common/api/proto/core_v1.pb.h"
 #include "common/base/clock.h"
@@ -24,6 +25,9 @@ namespace batchv1 = ::k8s::io::api::batch::v1;
 namespace corev1 = ::k8s::io::api::core::v1;
 
 // Labels, annotations and finalizers of upstream's batch/v1 API.
+// The batch/v1 jobs row of the resource table.
+const api::ResourceInfo& JobsResource();
+
 inline constexpr std::string_view kJobTrackingFinalizer = "batch.kubernetes.io/job-tracking";
 inline constexpr std::string_view kJobCompletionIndexAnnotation = "batch.kubernetes.io/job-completion-index";
 inline constexpr std::string_view kJobCompletionIndexEnv = "JOB_COMPLETION_INDEX";

@@ -8,12 +8,6 @@ namespace ck::controller_manager {
 
 namespace {
 
-const client::ResourceInfo& JobsResource() {
-  static const client::ResourceInfo& r =
-      client::SharedInformerFactory::ResourceOfMessage(batchv1::Job::descriptor()->full_name());
-  return r;
-}
-
 // Upstream needsCleanup: a TTL is set and the Job has finished.
 bool NeedsCleanup(const batchv1::Job& job) { return job.spec().has_ttlsecondsafterfinished() && IsJobFinished(job); }
 

@@ -54,13 +54,6 @@ constexpr std::pair<std::string_view, std::string_view> kReconciledLabels[] = {
     {"kubernetes.io/arch", "beta.kubernetes.io/arch"},
 };
 
-void EnsureNodeNameIndex(client::SharedIndexInformer& informer) {
-  client::Indexers indexers;
-  indexers[client::kNodeNameIndex] = client::FieldIndexFunc("spec.nodeName");
-  // Invalid when another controller added the same index already: nothing to do then.
-  informer.AddIndexers(std::move(indexers)).IgnoreError();
-}
-
 WallTime WallOf(const k8s::io::apimachinery::pkg::apis::meta::v1::MicroTime& t) {
   return api::FromTimestamp(api::Timestamp{t.seconds(), t.nanos()});
 }

@@ -186,4 +186,10 @@ bool NewerResourceVersion(std::string_view a, std::string_view b) {
   return parse(a, &x) && parse(b, &y) && x > y;
 }
 
+void EnsureNodeNameIndex(client::SharedIndexInformer& informer) {
+  client::Indexers indexers;
+  indexers[client::kNodeNameIndex] = client::FieldIndexFunc("spec.nodeName");
+  informer.AddIndexers(std::move(indexers)).IgnoreError();  // Invalid: another controller added it
+}
+
 }  // namespace ck::controller_manager

@@ -18,6 +18,10 @@
 #include "common/client/api_client.h"
 #include "common/client/tools/event_recorder.h"
 
+namespace ck::client {
+class SharedIndexInformer;
+}
+
 namespace ck::controller_manager {
 
 namespace corev1 = ::k8s::io::api::core::v1;
@@ -79,6 +83,10 @@ void RecordNodeEvent(const client::EventRecorder& recorder, const std::string& n
 
 // `s` as a JSON string literal, quotes included (for hand-built patch bodies).
 std::string JsonQuote(std::string_view s);
+
+// Adds the spec.nodeName index to a pods informer (both node controllers list a node's pods by it);
+// already there is fine.
+void EnsureNodeNameIndex(client::SharedIndexInformer& informer);
 
 // resourceVersion a is newer than b (both store revisions; false when either is not a number).
 bool NewerResourceVersion(std::string_view a, std::string_view b);

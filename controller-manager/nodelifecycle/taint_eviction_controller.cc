@@ -55,12 +55,6 @@ corev1::ObjectReference PodRef(const std::string& ns, const std::string& name) {
   return ref;
 }
 
-void EnsureNodeNameIndex(client::SharedIndexInformer& informer) {
-  client::Indexers indexers;
-  indexers[client::kNodeNameIndex] = client::FieldIndexFunc("spec.nodeName");
-  informer.AddIndexers(std::move(indexers)).IgnoreError();  // Invalid: already there
-}
-
 }  // namespace
 
 TaintEvictionController::TaintEvictionController(ControllerContext& context, int workers)

@@ -9,6 +9,10 @@
 
 namespace ck::kubelet {
 
+bool ContainerAlive(const ContainerStatus& c) {
+  return c.state == ContainerState::kRunning || c.state == ContainerState::kCreated;
+}
+
 std::string ContainerHash(const corev1::Container& container) {
   std::string bytes;
   {
@@ -93,10 +97,6 @@ std::map<std::string, const ContainerStatus*> LatestByName(const std::vector<Con
 
 namespace {
 
-bool Alive(const ContainerStatus& c) {
-  return c.state == ContainerState::kRunning || c.state == ContainerState::kCreated;
-}
-
 bool ShouldRestart(const std::string& policy, const ContainerStatus& c) {
   if (policy == "Never") return false;
   if (policy == "OnFailure") return c.exit_code != 0;
@@ -132,7 +132,7 @@ PodActions ComputePodActions(const corev1::Pod& pod, const std::vector<Container
 
   // Running containers the spec no longer names are stopped.
   for (const ContainerStatus& c : containers) {
-    if (!Alive(c)) continue;
+    if (!ContainerAlive(c)) continue;
     bool known = false;
     for (const auto& s : pod.spec().initcontainers()) known = known || s.name() == c.name;
     for (const auto& s : pod.spec().containers()) known = known || s.name() == c.name;
@@ -150,7 +150,7 @@ PodActions ComputePodActions(const corev1::Pod& pod, const std::vector<Container
       return actions;
     }
     const ContainerStatus& c = *it->second;
-    if (Alive(c)) return actions;  // wait for it
+    if (ContainerAlive(c)) return actions;  // wait for it
     if (c.exit_code == 0) continue;
     // Failed: restartPolicy Never fails the pod; otherwise it runs again (an init container
     // restarts for Always and OnFailure alike).
@@ -171,7 +171,7 @@ PodActions ComputePodActions(const corev1::Pod& pod, const std::vector<Container
       continue;
     }
     const ContainerStatus& c = *it->second;
-    if (Alive(c)) {
+    if (ContainerAlive(c)) {
       std::string message;
       bool restart = policy != "Never";
       auto hash = c.annotations.find(kAnnotationContainerHash);

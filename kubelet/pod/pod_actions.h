@@ -109,6 +109,9 @@ struct PodActions {
   Duration requeue_after{0};               // > 0: sync again then (the shortest backoff left)
 };
 
+// Running, or created and not yet started: the container still occupies its name.
+bool ContainerAlive(const ContainerStatus& c);
+
 // The latest runtime instance of each container name (highest attempt, then newest).
 std::map<std::string, const ContainerStatus*> LatestByName(const std::vector<ContainerStatus>& containers);
 

@@ -20,10 +20,6 @@ using std::chrono::seconds;
 
 constexpr seconds kMinimumGracePeriod{2};  // upstream minimumGracePeriodInSeconds
 
-bool Alive(const ContainerStatus& c) {
-  return c.state == ContainerState::kRunning || c.state == ContainerState::kCreated;
-}
-
 // upstream activeDeadlineHandler's reason and message
 constexpr char kDeadlineReason[] = "DeadlineExceeded";
 constexpr char kDeadlineMessage[] = "Pod was active on the node longer than the specified deadline";
@@ -211,14 +207,14 @@ SyncResult PodSyncer::SyncPod(const corev1::Pod& pod) {
     state.waiting.clear();
     bool killed = false;
     for (const ContainerStatus& c : ContainersOf(uid)) {
-      if (!Alive(c)) continue;
+      if (!ContainerAlive(c)) continue;
       KillOne(&pod, c, grace, "");
       killed = true;
     }
     if (!state.network_released && deps_.network != nullptr) {
       bool running = false;
       if (killed) {
-        for (const ContainerStatus& c : ContainersOf(uid)) running = running || Alive(c);
+        for (const ContainerStatus& c : ContainersOf(uid)) running = running || ContainerAlive(c);
       }
       if (!running) {
         Status down = deps_.network->TearDownPod({uid, pod.metadata().name(), pod.metadata().namespace_()});
@@ -273,7 +269,7 @@ SyncResult PodSyncer::SyncPod(const corev1::Pod& pod) {
   }
   if (actions.kill_pod) {
     for (const ContainerStatus& c : containers) {
-      if (Alive(c)) KillOne(&pod, c, grace, "");
+      if (ContainerAlive(c)) KillOne(&pod, c, grace, "");
     }
   }
   for (const ContainerKill& kill : actions.kill) {
@@ -445,7 +441,7 @@ SyncResult PodSyncer::TerminatePod(const corev1::Pod& pod, seconds grace) {
   SaveState(uid, state);
   std::vector<ContainerStatus> alive;
   for (ContainerStatus& c : ContainersOf(uid)) {
-    if (Alive(c)) alive.push_back(std::move(c));
+    if (ContainerAlive(c)) alive.push_back(std::move(c));
   }
   // Containers stop in parallel, each running its own preStop first (upstream killContainersWithSyncResult).
   std::vector<std::thread> threads;
@@ -456,7 +452,7 @@ SyncResult PodSyncer::TerminatePod(const corev1::Pod& pod, seconds grace) {
   for (std::thread& t : threads) t.join();
   SyncResult result;
   for (const ContainerStatus& c : ContainersOf(uid)) {
-    if (!Alive(c)) continue;
+    if (!ContainerAlive(c)) continue;
     CK_LOG_WARNING("Container still running after its stop", "pod", PodDescription(pod), "container", c.name);
     result.stopped = false;
   }
@@ -479,7 +475,7 @@ void PodSyncer::CleanupPod(const std::string& uid) {
     if (!down.ok()) CK_LOG_WARNING("volume TearDownPod failed", "pod", uid, "err", down.ToString());
   }
   for (const ContainerStatus& c : ContainersOf(uid)) {
-    if (Alive(c)) deps_.runtime->StopContainer(c.id, kMinimumGracePeriod).IgnoreError();
+    if (ContainerAlive(c)) deps_.runtime->StopContainer(c.id, kMinimumGracePeriod).IgnoreError();
     deps_.runtime->RemoveContainer(c.id).IgnoreError();
   }
   deps_.runtime->RemovePodSandbox(uid).IgnoreError();
@@ -494,7 +490,7 @@ void PodSyncer::CleanupOrphan(const std::string& uid) {
   for (const ContainerStatus& c : containers) {
     name = c.pod_name;
     ns = c.pod_namespace;
-    if (!Alive(c)) continue;
+    if (!ContainerAlive(c)) continue;
     seconds grace(30);
     auto it = c.annotations.find(kAnnotationTerminationGracePeriod);
     if (it != c.annotations.end()) {

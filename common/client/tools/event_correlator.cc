@@ -11,14 +11,6 @@ namespace ck::client {
 
 namespace corev1 = ::k8s::io::api::core::v1;
 
-namespace {
-// metav1.Time is whole seconds on the wire; keep it so in memory, so that patches round-trip.
-void SetWholeSeconds(::k8s::io::apimachinery::pkg::apis::meta::v1::Time* t, WallTime when) {
-  t->set_seconds(std::chrono::duration_cast<std::chrono::seconds>(when.time_since_epoch()).count());
-  t->clear_nanos();
-}
-}  // namespace
-
 std::string NewEventName(const std::string& object_name, WallTime now) {
   static std::atomic<int64_t> last{0};
   int64_t nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count();
@@ -81,9 +73,9 @@ EventCorrelator::Result EventCorrelator::Correlate(const corev1::Event& incoming
       event.mutable_metadata()->set_name(NewEventName(incoming.involvedobject().name(), now));
       event.mutable_metadata()->set_namespace_(incoming.metadata().namespace_());
       event.set_count(1);
-      SetWholeSeconds(event.mutable_firsttimestamp(), now);
+      api::SetWholeSeconds(event.mutable_firsttimestamp(), now);
       *event.mutable_involvedobject() = incoming.involvedobject();
-      SetWholeSeconds(event.mutable_lasttimestamp(), now);
+      api::SetWholeSeconds(event.mutable_lasttimestamp(), now);
       event.set_message(kCombinedPrefix + incoming.message());
       event.set_type(incoming.type());
       event.set_reason(incoming.reason());

@@ -18,12 +18,6 @@ const ResourceInfo& EventsResource() {
   return *r;
 }
 
-// metav1.Time is whole seconds on the wire; keep it so in memory, so that patches round-trip.
-void SetWholeSeconds(::k8s::io::apimachinery::pkg::apis::meta::v1::Time* t, WallTime when) {
-  t->set_seconds(std::chrono::duration_cast<std::chrono::seconds>(when.time_since_epoch()).count());
-  t->clear_nanos();
-}
-
 // Failures of the connection rather than answers of the server: worth another try.
 bool Retryable(Code code) {
   return code == Code::kUnavailable || code == Code::kTimeout || code == Code::kTooManyRequests;
@@ -224,8 +218,8 @@ void EventRecorder::Event(const corev1::ObjectReference& ref, std::string_view t
   *e.mutable_involvedobject() = ref;
   e.set_reason(std::string(reason));
   e.set_message(std::string(message));
-  SetWholeSeconds(e.mutable_firsttimestamp(), now);
-  SetWholeSeconds(e.mutable_lasttimestamp(), now);
+  api::SetWholeSeconds(e.mutable_firsttimestamp(), now);
+  api::SetWholeSeconds(e.mutable_lasttimestamp(), now);
   e.set_count(1);
   e.set_type(std::string(type));
   e.mutable_source()->set_component(source_.component);

@@ -8,6 +8,7 @@
 #include <tuple>
 
 #include "common/api/object.h"
+#include "common/api/pod.h"
 #include "common/api/proto/policy_v1.pb.h"
 #include "common/base/check.h"
 #include "common/client/cache/indexer.h"
@@ -53,12 +54,11 @@ WallTime PodStartTime(const corev1::Pod& pod, WallTime now) {
 }
 
 namespace {
-int32_t PriorityOf(const corev1::Pod& pod) { return pod.spec().has_priority() ? pod.spec().priority() : 0; }
 }  // namespace
 
 bool MoreImportantPod(const corev1::Pod& a, const corev1::Pod& b, WallTime now) {
-  const int32_t pa = PriorityOf(a);
-  const int32_t pb = PriorityOf(b);
+  const int32_t pa = api::PodPriority(a);
+  const int32_t pb = api::PodPriority(b);
   if (pa != pb) return pa > pb;
   return PodStartTime(a, now) < PodStartTime(b, now);
 }
@@ -92,13 +92,13 @@ size_t PickOneNodeForPreemption(const std::vector<Candidate>& candidates, WallTi
   // Each score function prefers higher scores; the next one breaks the ties of the previous.
   auto fewest_pdb_violations = [&](const Candidate& c) -> int64_t { return -c.num_pdb_violations; };
   auto lowest_highest_priority = [&](const Candidate& c) -> int64_t {
-    return -static_cast<int64_t>(PriorityOf(*c.victims.front()->pod));
+    return -static_cast<int64_t>(api::PodPriority(*c.victims.front()->pod));
   };
   auto smallest_priority_sum = [&](const Candidate& c) -> int64_t {
     // MaxInt32+1 added to each priority keeps every term positive: more pods never sum smaller.
     int64_t sum = 0;
     for (const auto& v : c.victims) {
-      sum += static_cast<int64_t>(PriorityOf(*v->pod)) +
+      sum += static_cast<int64_t>(api::PodPriority(*v->pod)) +
              static_cast<int64_t>(std::numeric_limits<int32_t>::max()) + 1;
     }
     return -sum;
@@ -108,10 +108,10 @@ size_t PickOneNodeForPreemption(const std::vector<Candidate>& candidates, WallTi
   };
   auto latest_start = [&](const Candidate& c) -> int64_t {
     // The earliest start among the highest-priority victims (upstream GetEarliestPodStartTime).
-    int32_t max_priority = PriorityOf(*c.victims.front()->pod);
+    int32_t max_priority = api::PodPriority(*c.victims.front()->pod);
     WallTime earliest = PodStartTime(*c.victims.front()->pod, now);
     for (const auto& v : c.victims) {
-      const int32_t p = PriorityOf(*v->pod);
+      const int32_t p = api::PodPriority(*v->pod);
       const WallTime start = PodStartTime(*v->pod, now);
       if (p == max_priority) {
         earliest = std::min(earliest, start);

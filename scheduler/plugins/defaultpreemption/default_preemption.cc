@@ -12,6 +12,7 @@
 #include "common/api/codec.h"
 #include "common/api/conditions.h"
 #include "common/api/object.h"
+#include "common/api/pod.h"
 #include "common/base/log.h"
 #include "common/base/random.h"
 #include "common/base/strings.h"
@@ -26,7 +27,6 @@ namespace {
 
 constexpr std::string_view kPreemptionPrefix = "preemption: ";
 
-int32_t PriorityOf(const corev1::Pod& pod) { return pod.spec().has_priority() ? pod.spec().priority() : 0; }
 
 const client::ResourceInfo& PodsResource() {
   static const client::ResourceInfo* pods = api::FindResource("", "v1", "pods");
@@ -155,7 +155,7 @@ bool DefaultPreemption::PodEligibleToPreemptOthers(const corev1::Pod& pod, const
   if (it == filtered.end() || it->second.code() == VerdictCode::kUnschedulableAndUnresolvable) return true;
   // Victims of an earlier preemption still terminating there: wait for them instead of preempting more.
   if (const NodeInfo* node = handle_.snapshot().Get(nominated); node != nullptr) {
-    const int32_t priority = PriorityOf(pod);
+    const int32_t priority = api::PodPriority(pod);
     for (const PodInfoPtr& p : node->pods()) {
       if (p->priority() < priority && PodTerminatingByPreemption(*p->pod)) {
         *reason = std::string(kNotEligibleTerminating);
@@ -327,7 +327,7 @@ Status DefaultPreemption::PrepareCandidate(const Candidate& candidate, const cor
   PodNominator* nominator = handle_.nominator();
   client::ApiClient* api = handle_.api();
   if (nominator != nullptr && api != nullptr) {
-    const int32_t priority = PriorityOf(preemptor);
+    const int32_t priority = api::PodPriority(preemptor);
     for (const PodInfoPtr& p : nominator->NominatedPodsForNode(candidate.node)) {
       if (p->priority() >= priority || p->pod->status().nominatednodename().empty()) continue;
       auto patched = api->Patch(PodsResource(), p->ns(), p->name(), client::PatchType::kStrategicMerge,

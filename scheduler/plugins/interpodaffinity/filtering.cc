@@ -7,7 +7,7 @@ namespace {
 
 enum Table : uint32_t { kExistingAntiAffinity = 0, kAffinity = 1, kAntiAffinity = 2 };
 
-Verdict MissingState() {
+Verdict MissingPreFilterState() {
   return Verdict::Error("reading \"" + kInterPodAffinityPreFilterKey + "\" from cycleState: not found");
 }
 
@@ -146,7 +146,7 @@ Verdict InterPodAffinity::PreFilter(CycleState& cycle_state, const PodInfo& pod,
 Verdict InterPodAffinity::AddPod(CycleState& cycle_state, const PodInfo& /*pod*/, const PodInfoPtr& other,
                                  const NodeInfo& node) {
   auto* state = cycle_state.ReadAs<PreFilterState>(kInterPodAffinityPreFilterKey);
-  if (state == nullptr) return MissingState();
+  if (state == nullptr) return MissingPreFilterState();
   if (node.node() == nullptr) return Verdict::Error("node not found");
   state->UpdateWithPod(*other, *node.node(), 1);
   return Verdict::Success();
@@ -155,7 +155,7 @@ Verdict InterPodAffinity::AddPod(CycleState& cycle_state, const PodInfo& /*pod*/
 Verdict InterPodAffinity::RemovePod(CycleState& cycle_state, const PodInfo& /*pod*/, const PodInfoPtr& other,
                                     const NodeInfo& node) {
   auto* state = cycle_state.ReadAs<PreFilterState>(kInterPodAffinityPreFilterKey);
-  if (state == nullptr) return MissingState();
+  if (state == nullptr) return MissingPreFilterState();
   if (node.node() == nullptr) return Verdict::Error("node not found");
   state->UpdateWithPod(*other, *node.node(), -1);
   return Verdict::Success();
@@ -163,7 +163,7 @@ Verdict InterPodAffinity::RemovePod(CycleState& cycle_state, const PodInfo& /*po
 
 Verdict InterPodAffinity::Filter(const CycleState& cycle_state, const PodInfo& /*pod*/, const NodeInfo& node) const {
   const auto* state = cycle_state.ReadAs<PreFilterState>(kInterPodAffinityPreFilterKey);
-  if (state == nullptr) return MissingState();
+  if (state == nullptr) return MissingPreFilterState();
   const corev1::Node* n = node.node();
   if (n == nullptr) return Verdict::Error("node not found");
   const IncomingPod& in = *state->incoming;

@@ -9,7 +9,7 @@ namespace ck::scheduler::plugins {
 
 namespace {
 
-Verdict MissingState() {
+Verdict MissingPreScoreState() {
   return Verdict::Error("failed to read \"" + kInterPodAffinityPreScoreKey + "\" from cycleState: not found");
 }
 
@@ -88,7 +88,7 @@ Verdict InterPodAffinity::PreScore(CycleState& cycle_state, const PodInfo& pod,
 Verdict InterPodAffinity::Score(const CycleState& cycle_state, const PodInfo& /*pod*/, const NodeInfo& node,
                                 int64_t* score) const {
   const auto* state = cycle_state.ReadAs<PreScoreState>(kInterPodAffinityPreScoreKey);
-  if (state == nullptr) return MissingState();
+  if (state == nullptr) return MissingPreScoreState();
   const corev1::Node* n = node.node();
   if (n == nullptr) return Verdict::Error("node not found");
   // Positive for affinity, negative for anti-affinity; NormalizeScore rescales.
@@ -105,7 +105,7 @@ Verdict InterPodAffinity::Score(const CycleState& cycle_state, const PodInfo& /*
 Verdict InterPodAffinity::NormalizeScore(const CycleState& cycle_state, const PodInfo& /*pod*/,
                                          std::vector<NodeScore>& scores) const {
   const auto* state = cycle_state.ReadAs<PreScoreState>(kInterPodAffinityPreScoreKey);
-  if (state == nullptr) return MissingState();
+  if (state == nullptr) return MissingPreScoreState();
   if (state->topology_score->keys().empty() || scores.empty()) return Verdict::Success();
   int64_t min_score = std::numeric_limits<int64_t>::max();
   int64_t max_score = std::numeric_limits<int64_t>::min();

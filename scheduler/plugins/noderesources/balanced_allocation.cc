@@ -8,9 +8,9 @@ namespace ck::scheduler::plugins {
 
 namespace {
 
-constexpr std::string_view kArgsKind = "NodeResourcesBalancedAllocationArgs";
+constexpr std::string_view kBalancedArgsKind = "NodeResourcesBalancedAllocationArgs";
 
-const std::string& PreScoreStateKey() {
+const std::string& BalancedPreScoreStateKey() {
   static const std::string key = "PreScore" + std::string(NodeResourcesBalancedAllocation::kName);
   return key;
 }
@@ -41,7 +41,7 @@ ck::Status ValidateNodeResourcesBalancedAllocationArgs(const NodeResourcesBalanc
     if (!seen.insert(r.name).second) errors.Duplicate(path + ".name", GoQuote(r.name));
     if (r.weight != 1) errors.Invalid(path + ".weight", std::to_string(r.weight), "must be 1");
   }
-  return errors.ToStatus(kArgsKind);
+  return errors.ToStatus(kBalancedArgsKind);
 }
 
 Result<NodeResourcesBalancedAllocationArgs> DecodeNodeResourcesBalancedAllocationArgs(const PluginArgs& yaml) {
@@ -50,7 +50,7 @@ Result<NodeResourcesBalancedAllocationArgs> DecodeNodeResourcesBalancedAllocatio
   if (yaml.IsDefined() && !yaml.IsNull() && CheckFields(yaml, "", {"apiVersion", "kind", "resources"}, &errors)) {
     args.resources = DecodeResourceSpecs(yaml["resources"], "resources", &errors);
   }
-  CK_RETURN_IF_ERROR(errors.ToStatus(kArgsKind));
+  CK_RETURN_IF_ERROR(errors.ToStatus(kBalancedArgsKind));
   SetDefaults(&args);
   CK_RETURN_IF_ERROR(ValidateNodeResourcesBalancedAllocationArgs(args));
   return args;
@@ -73,13 +73,13 @@ Verdict NodeResourcesBalancedAllocation::PreScore(CycleState& state, const PodIn
   if (ResourceAllocationScorer::IsBestEffort(requests)) return Verdict::Skip();
   auto s = std::make_shared<BalancedPreScoreState>();
   s->pod_requests = std::move(requests);
-  state.Write(PreScoreStateKey(), std::move(s));
+  state.Write(BalancedPreScoreStateKey(), std::move(s));
   return Verdict::Success();
 }
 
 Verdict NodeResourcesBalancedAllocation::Score(const CycleState& state, const PodInfo& pod, const NodeInfo& node,
                                                int64_t* score) const {
-  if (const auto* s = state.ReadAs<BalancedPreScoreState>(PreScoreStateKey()); s != nullptr) {
+  if (const auto* s = state.ReadAs<BalancedPreScoreState>(BalancedPreScoreStateKey()); s != nullptr) {
     *score = scorer_.Score(node, s->pod_requests);
     return Verdict::Success();
   }

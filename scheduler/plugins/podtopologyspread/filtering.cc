@@ -33,14 +33,14 @@ const std::string& PreFilterKey() {
 
 // The state under our own key is always ours (a checked cast per Filter/Score call shows up in
 // profiles).
-const PreFilterState* ReadState(const CycleState& state) {
+const PreFilterState* ReadPreFilterState(const CycleState& state) {
   return static_cast<const PreFilterState*>(state.Read(PreFilterKey()));
 }
 PreFilterState* MutableState(CycleState& state) {
   return static_cast<PreFilterState*>(state.Read(PreFilterKey()));
 }
 
-Verdict MissingState() {
+Verdict MissingPreFilterState() {
   return Verdict::Error("reading \"" + PreFilterKey() + "\" from cycleState: not found");
 }
 
@@ -202,8 +202,8 @@ const std::vector<uint8_t>& PodTopologySpread::Inclusion(const SpreadCache::Node
 
 Verdict PodTopologySpread::Filter(const CycleState& state, const PodInfo& /*pod*/,
                                   const NodeInfo& node_info) const {
-  const auto* s = ReadState(state);
-  if (s == nullptr) return MissingState();
+  const auto* s = ReadPreFilterState(state);
+  if (s == nullptr) return MissingPreFilterState();
   const PreFilterShared& sh = *s->shared;
   const size_t nc = sh.constraints.size();
   if (nc == 0) return Verdict::Success();
@@ -259,7 +259,7 @@ void UpdateWithPod(PreFilterState& s, const corev1::Pod& other, const corev1::Po
 Verdict PodTopologySpread::AddPod(CycleState& state, const PodInfo& pod, const PodInfoPtr& other,
                                   const NodeInfo& node) {
   auto* s = MutableState(state);
-  if (s == nullptr) return MissingState();
+  if (s == nullptr) return MissingPreFilterState();
   UpdateWithPod(*s, *other->pod, *pod.pod, node, 1);
   return Verdict::Success();
 }
@@ -267,7 +267,7 @@ Verdict PodTopologySpread::AddPod(CycleState& state, const PodInfo& pod, const P
 Verdict PodTopologySpread::RemovePod(CycleState& state, const PodInfo& pod, const PodInfoPtr& other,
                                      const NodeInfo& node) {
   auto* s = MutableState(state);
-  if (s == nullptr) return MissingState();
+  if (s == nullptr) return MissingPreFilterState();
   UpdateWithPod(*s, *other->pod, *pod.pod, node, -1);
   return Verdict::Success();
 }

@@ -32,11 +32,11 @@ const std::string& PreScoreKey() {
 
 // The state under our own key is always ours (a checked cast per Filter/Score call shows up in
 // profiles).
-const PreScoreState* ReadState(const CycleState& state) {
+const PreScoreState* ReadPreScoreState(const CycleState& state) {
   return static_cast<const PreScoreState*>(state.Read(PreScoreKey()));
 }
 
-Verdict MissingState() {
+Verdict MissingPreScoreState() {
   return Verdict::Error("reading \"" + PreScoreKey() + "\" from cycleState: not found");
 }
 
@@ -239,8 +239,8 @@ Verdict PodTopologySpread::PreScore(CycleState& state, const PodInfo& pod_info,
 
 Verdict PodTopologySpread::Score(const CycleState& state, const PodInfo& /*pod*/, const NodeInfo& node,
                                  int64_t* score) const {
-  const auto* s = ReadState(state);
-  if (s == nullptr) return MissingState();
+  const auto* s = ReadPreScoreState(state);
+  if (s == nullptr) return MissingPreScoreState();
   const PreScoreData& data = *s->data;
   const int32_t row = data.node_index->Find(&node);
   *score = row >= 0 && data.scored[static_cast<size_t>(row)] ? data.raw_scores[static_cast<size_t>(row)]
@@ -250,8 +250,8 @@ Verdict PodTopologySpread::Score(const CycleState& state, const PodInfo& /*pod*/
 
 Verdict PodTopologySpread::NormalizeScore(const CycleState& state, const PodInfo& /*pod*/,
                                           std::vector<NodeScore>& scores) const {
-  const auto* s = ReadState(state);
-  if (s == nullptr) return MissingState();
+  const auto* s = ReadPreScoreState(state);
+  if (s == nullptr) return MissingPreScoreState();
   const PreScoreData& data = *s->data;
   constexpr int64_t kInvalidScore = -1;
   int64_t min_score = std::numeric_limits<int64_t>::max();
