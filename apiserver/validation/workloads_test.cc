@@ -18,14 +18,14 @@ using ::testing::IsEmpty;
 // One rule: `mutate` a valid object; `want` is the first characters of an expected error, or ""
 // when the object must stay valid.
 template <typename T>
-struct Rule {
+struct WorkloadRule {
   std::string name;
   std::function<void(T&)> mutate;
   std::string want;
 };
 
 template <typename T>
-void RunRules(std::string_view group, std::string_view kind, const T& base, const std::vector<Rule<T>>& rules) {
+void RunWorkloadRules(std::string_view group, std::string_view kind, const T& base, const std::vector<WorkloadRule<T>>& rules) {
   ASSERT_THAT(Errors(group, kind, base), IsEmpty()) << "the base object must be valid" << Dump(Errors(group, kind, base));
   for (const auto& rule : rules) {
     SCOPED_TRACE(rule.name);
@@ -43,7 +43,7 @@ void RunRules(std::string_view group, std::string_view kind, const T& base, cons
 corev1::Container& C0(corev1::Pod& p) { return *p.mutable_spec()->mutable_containers(0); }
 
 TEST(PodTest, Rules) {
-  using R = Rule<corev1::Pod>;
+  using R = WorkloadRule<corev1::Pod>;
   std::vector<R> rules = {
       {"containers required", [](auto& p) { p.mutable_spec()->clear_containers(); }, "spec.containers: Required value"},
       {"image required", [](auto& p) { C0(p).clear_image(); }, "spec.containers[0].image: Required value"},
@@ -297,7 +297,7 @@ TEST(PodTest, Rules) {
       {"hostname label", [](auto& p) { p.mutable_spec()->set_hostname("web.local"); },
        "spec.hostname: Invalid value: \"web.local\": must not contain dots"},
   };
-  RunRules<corev1::Pod>("", "Pod", MakePod("web").Label("app", "web").Build(), rules);
+  RunWorkloadRules<corev1::Pod>("", "Pod", MakePod("web").Label("app", "web").Build(), rules);
 }
 
 TEST(PodTest, UpdateRules) {
@@ -351,7 +351,7 @@ TEST(PodTest, BindingTargetsANode) {
 
 TEST(DeploymentTest, Rules) {
   using D = v::appsv1::Deployment;
-  std::vector<Rule<D>> rules = {
+  std::vector<WorkloadRule<D>> rules = {
       {"selector required", [](auto& d) { d.mutable_spec()->clear_selector(); }, "spec.selector: Required value"},
       {"selector must match labels", [](auto& d) {
          (*d.mutable_spec()->mutable_template_()->mutable_metadata()->mutable_labels())["app"] = "other";
@@ -422,7 +422,7 @@ TEST(DeploymentTest, Rules) {
        },
        "spec.template.spec.containers[0].image: Required value"},
   };
-  RunRules<D>("apps", "Deployment", MakeDeployment("web"), rules);
+  RunWorkloadRules<D>("apps", "Deployment", MakeDeployment("web"), rules);
 }
 
 TEST(ReplicaSetTest, RulesAndSelectorImmutability) {
@@ -460,7 +460,7 @@ v::appsv1::StatefulSet MakeStatefulSet() {
 
 TEST(StatefulSetTest, Rules) {
   using S = v::appsv1::StatefulSet;
-  std::vector<Rule<S>> rules = {
+  std::vector<WorkloadRule<S>> rules = {
       {"selector required", [](auto& s) { s.mutable_spec()->clear_selector(); }, "spec.selector: Required value"},
       {"selector must match", [](auto& s) {
          (*s.mutable_spec()->mutable_template_()->mutable_metadata()->mutable_labels())["app"] = "x";
@@ -479,7 +479,7 @@ TEST(StatefulSetTest, Rules) {
       {"name is a DNS label", [](auto& s) { s.mutable_metadata()->set_name("db.primary"); },
        "metadata.name: Invalid value: \"db.primary\": must not contain dots"},
   };
-  RunRules<S>("apps", "StatefulSet", MakeStatefulSet(), rules);
+  RunWorkloadRules<S>("apps", "StatefulSet", MakeStatefulSet(), rules);
 }
 
 TEST(StatefulSetTest, UpdatesLimitedToSomeFields) {
@@ -502,7 +502,7 @@ TEST(DaemonSetTest, Rules) {
   SetMeta(base.mutable_metadata(), "node-logger", "kube-system");
   (*base.mutable_spec()->mutable_selector()->mutable_matchlabels())["app"] = "node-logger";
   *base.mutable_spec()->mutable_template_() = MakeTemplate("node-logger");
-  std::vector<Rule<DS>> rules = {
+  std::vector<WorkloadRule<DS>> rules = {
       {"selector must match", [](auto& d) {
          (*d.mutable_spec()->mutable_template_()->mutable_metadata()->mutable_labels())["app"] = "x";
        },
@@ -525,7 +525,7 @@ TEST(DaemonSetTest, Rules) {
        "spec.updateStrategy.rollingUpdate.maxUnavailable: Required value: cannot be 0 when maxSurge is 0"},
       {"on delete", [](auto& d) { d.mutable_spec()->mutable_updatestrategy()->set_type("OnDelete"); }, ""},
   };
-  RunRules<DS>("apps", "DaemonSet", base, rules);
+  RunWorkloadRules<DS>("apps", "DaemonSet", base, rules);
 }
 
 TEST(ControllerRevisionTest, DataRequiredAndImmutable) {
@@ -545,7 +545,7 @@ TEST(ControllerRevisionTest, DataRequiredAndImmutable) {
 
 TEST(JobTest, Rules) {
   using J = v::batchv1::Job;
-  std::vector<Rule<J>> rules = {
+  std::vector<WorkloadRule<J>> rules = {
       {"restartPolicy Always", [](auto& j) { j.mutable_spec()->mutable_template_()->mutable_spec()->set_restartpolicy("Always"); },
        "spec.template.spec.restartPolicy: Required value: valid values: \"OnFailure\", \"Never\""},
       {"restartPolicy OnFailure", [](auto& j) { j.mutable_spec()->mutable_template_()->mutable_spec()->set_restartpolicy("OnFailure"); }, ""},
@@ -581,7 +581,7 @@ TEST(JobTest, Rules) {
       {"podReplacementPolicy values", [](auto& j) { j.mutable_spec()->set_podreplacementpolicy("Eager"); },
        "spec.podReplacementPolicy: Unsupported value: \"Eager\": supported values: \"Failed\", \"TerminatingOrFailed\""},
   };
-  RunRules<J>("batch", "Job", MakeJob("pi"), rules);
+  RunWorkloadRules<J>("batch", "Job", MakeJob("pi"), rules);
 }
 
 TEST(JobTest, TemplateAndSelectorAreImmutable) {
@@ -600,7 +600,7 @@ TEST(JobTest, TemplateAndSelectorAreImmutable) {
 
 TEST(CronJobTest, Rules) {
   using CJ = v::batchv1::CronJob;
-  std::vector<Rule<CJ>> rules = {
+  std::vector<WorkloadRule<CJ>> rules = {
       {"schedule required", [](auto& c) { c.mutable_spec()->clear_schedule(); }, "spec.schedule: Required value"},
       {"five fields", [](auto& c) { c.mutable_spec()->set_schedule("* * * *"); },
        "spec.schedule: Invalid value: \"* * * *\": expected exactly 5 fields, found 4: [* * * *]"},
@@ -638,7 +638,7 @@ TEST(CronJobTest, Rules) {
       {"name at most 52 characters", [](auto& c) { c.mutable_metadata()->set_name(std::string(53, 'a')); },
        "metadata.name: Invalid value: \"" + std::string(53, 'a') + "\": must be no more than 52 characters"},
   };
-  RunRules<CJ>("batch", "CronJob", MakeCronJob("backup", "*/15 2-4 1,15 * *"), rules);
+  RunWorkloadRules<CJ>("batch", "CronJob", MakeCronJob("backup", "*/15 2-4 1,15 * *"), rules);
 }
 
 TEST(CronTest, ParsesStandardSpecs) {

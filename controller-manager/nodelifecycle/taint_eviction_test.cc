@@ -40,7 +40,7 @@ corev1::Node TaintedNode(FakeCluster& cluster, const std::string& name, const st
   return node;
 }
 
-class Harness {
+class TaintHarness {
  public:
   void Build() {
     controller = std::make_unique<TaintEvictionController>(cluster.env.context);
@@ -78,7 +78,7 @@ class EvictionTimingTest : public ::testing::TestWithParam<EvictionCase> {};
 
 TEST_P(EvictionTimingTest, PodIsEvictedWhenItsTolerationRunsOut) {
   const EvictionCase& c = GetParam();
-  Harness h;
+  TaintHarness h;
   corev1::Pod pod = MakePod("web").Node("node-1");
   for (const auto& t : c.tolerations) *pod.mutable_spec()->add_tolerations() = t;
   h.cluster.env.Create(pod);
@@ -130,7 +130,7 @@ INSTANTIATE_TEST_SUITE_P(
 // ---- How a pod goes -----------------------------------------------------------------------------
 
 TEST(TaintEvictionTest, EvictionRecordsEventAndDisruptionTargetThenDeletes) {
-  Harness h;
+  TaintHarness h;
   h.cluster.env.Create(corev1::Pod(MakePod("web").Node("node-1").Ready(h.cluster.env.clock.Now())));
   h.cluster.env.Create(corev1::Pod(MakePod("elsewhere").Node("node-2")));
   h.cluster.env.Create(TaintedNode(h.cluster, "node-1", {"node.kubernetes.io/unreachable"}));
@@ -159,7 +159,7 @@ TEST(TaintEvictionTest, EvictionRecordsEventAndDisruptionTargetThenDeletes) {
 }
 
 TEST(TaintEvictionTest, TaintRemovedBeforeTheDeadlineCancelsTheEviction) {
-  Harness h;
+  TaintHarness h;
   corev1::Pod pod = MakePod("web").Node("node-1");
   *pod.mutable_spec()->add_tolerations() = Tolerate("node.kubernetes.io/unreachable", 300);
   h.cluster.env.Create(pod);
@@ -180,7 +180,7 @@ TEST(TaintEvictionTest, TaintRemovedBeforeTheDeadlineCancelsTheEviction) {
 }
 
 TEST(TaintEvictionTest, SwappingNotReadyForUnreachableKeepsTheDeadline) {
-  Harness h;
+  TaintHarness h;
   corev1::Pod pod = MakePod("web").Node("node-1");
   *pod.mutable_spec()->add_tolerations() = Tolerate("node.kubernetes.io/not-ready", 300);
   *pod.mutable_spec()->add_tolerations() = Tolerate("node.kubernetes.io/unreachable", 300);
@@ -206,7 +206,7 @@ TEST(TaintEvictionTest, SwappingNotReadyForUnreachableKeepsTheDeadline) {
 }
 
 TEST(TaintEvictionTest, PodBoundAfterTheTaintGetsItsFullToleration) {
-  Harness h;
+  TaintHarness h;
   h.cluster.env.Create(TaintedNode(h.cluster, "node-1", {"node.kubernetes.io/unreachable"}));
   h.Build();
   h.cluster.env.clock.Advance(100s);
@@ -225,7 +225,7 @@ TEST(TaintEvictionTest, PodBoundAfterTheTaintGetsItsFullToleration) {
 // ---- Timers on the clock ------------------------------------------------------------------------
 
 TEST(TaintEvictionTest, TimerFiresOnTheClockWithWorkersRunning) {
-  Harness h;
+  TaintHarness h;
   corev1::Pod pod = MakePod("web").Node("node-1");
   *pod.mutable_spec()->add_tolerations() = Tolerate("node.kubernetes.io/unreachable", 300);
   h.cluster.env.Create(pod);

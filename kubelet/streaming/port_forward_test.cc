@@ -8,7 +8,7 @@
 namespace ck::kubelet::streaming {
 namespace {
 
-using Pipe = RecordingTransport;
+using ForwardPipe = RecordingTransport;
 
 struct Pod {
   std::vector<std::shared_ptr<PortForwardStream>> pairs;
@@ -22,7 +22,7 @@ struct Pod {
 };
 
 struct Kubectl {
-  Pipe c2s;
+  ForwardPipe c2s;
   std::map<uint32_t, std::string> data;
   std::map<uint32_t, bool> fin;
   SpdySession session{SpdySession::Role::kClient, c2s.transport(),
@@ -40,7 +40,7 @@ struct Kubectl {
 };
 
 TEST(PortForwardTest, PairsByRequestIdAndCopiesBothWays) {
-  Pipe s2c;
+  ForwardPipe s2c;
   Pod pod;
   SpdyPortForwardSession server(s2c.transport(), pod.callbacks());
   Kubectl k;
@@ -72,7 +72,7 @@ TEST(PortForwardTest, PairsByRequestIdAndCopiesBothWays) {
 }
 
 TEST(PortForwardTest, LegacyClientsWithoutRequestIdAndBadPorts) {
-  Pipe s2c;
+  ForwardPipe s2c;
   Pod pod;
   SpdyPortForwardSession server(s2c.transport(), pod.callbacks());
   Kubectl k;
@@ -88,7 +88,7 @@ TEST(PortForwardTest, LegacyClientsWithoutRequestIdAndBadPorts) {
 }
 
 TEST(PortForwardTest, TunnelCarriesSpdyInBinaryMessagesWithoutPrefix) {
-  Pipe s2c;
+  ForwardPipe s2c;
   Pod pod;
   WebSocketPortForwardTunnel tunnel(s2c.transport(), pod.callbacks());
   Kubectl k;
@@ -108,7 +108,7 @@ TEST(PortForwardTest, TunnelCarriesSpdyInBinaryMessagesWithoutPrefix) {
 
   // Unwrap the server's messages: each is unmasked binary carrying raw SPDY bytes.
   std::string back;
-  Pipe unused;
+  ForwardPipe unused;
   WebSocketConnection client(WebSocketConnection::Role::kClient, unused.transport(),
                              {[&](std::string m, bool binary) {
                                 EXPECT_TRUE(binary);

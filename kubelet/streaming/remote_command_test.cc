@@ -11,7 +11,7 @@
 namespace ck::kubelet::streaming {
 namespace {
 
-using Pipe = RecordingTransport;
+using CommandPipe = RecordingTransport;
 
 struct Recorder {
   std::string stdin_bytes;
@@ -50,7 +50,7 @@ TEST(RemoteCommandTest, NegotiateProtocol) {
 
 // Decodes what the server wrote as a kubectl would: channel -> concatenated bytes, and the close.
 struct WsClient {
-  Pipe c2s;
+  CommandPipe c2s;
   std::map<int, std::string> channels;
   std::vector<int> order;
   std::vector<uint16_t> closes;
@@ -70,7 +70,7 @@ struct WsClient {
 };
 
 void RunWebSocketExec(const std::string& protocol) {
-  Pipe s2c;
+  CommandPipe s2c;
   Recorder rec;
   RemoteCommandOptions o;
   o.stdin = o.stdout = o.stderr = true;
@@ -104,7 +104,7 @@ TEST(RemoteCommandTest, WebSocketV5Exec) { RunWebSocketExec("v5.channel.k8s.io")
 TEST(RemoteCommandTest, WebSocketV4Exec) { RunWebSocketExec("v4.channel.k8s.io"); }
 
 TEST(RemoteCommandTest, WebSocketTtySuppressesStderrAndDecodesResize) {
-  Pipe s2c;
+  CommandPipe s2c;
   Recorder rec;
   RemoteCommandOptions o;
   o.stdin = o.stdout = o.stderr = o.tty = true;
@@ -126,7 +126,7 @@ TEST(RemoteCommandTest, WebSocketTtySuppressesStderrAndDecodesResize) {
 }
 
 TEST(RemoteCommandTest, WebSocketPeerCloseEndsStdin) {
-  Pipe s2c;
+  CommandPipe s2c;
   Recorder rec;
   RemoteCommandOptions o;
   o.stdin = o.stdout = true;
@@ -139,14 +139,14 @@ TEST(RemoteCommandTest, WebSocketPeerCloseEndsStdin) {
   EXPECT_EQ(rec.stdin_closed, 1);
   EXPECT_EQ(rec.closed, 1);
   // Unmasked frames are a protocol error reported as a Status.
-  Pipe p2;
+  CommandPipe p2;
   auto s2 = NewWebSocketRemoteCommand("v4.channel.k8s.io", o, p2.transport(), {});
   EXPECT_FALSE((*s2)->Feed(EncodeFrame(WsOpcode::kBinary, std::string("\0x", 2))).ok());
 }
 
 // A client-go-like SPDY client: opens the streams, records what comes back per stream.
 struct SpdyClient {
-  Pipe c2s;
+  CommandPipe c2s;
   std::map<uint32_t, std::string> data;
   std::map<uint32_t, bool> fin;
   std::vector<uint32_t> replies;
@@ -165,7 +165,7 @@ struct SpdyClient {
 };
 
 TEST(RemoteCommandTest, SpdyV4Exec) {
-  Pipe s2c;
+  CommandPipe s2c;
   Recorder rec;
   RemoteCommandOptions o;
   o.stdin = o.stdout = o.stderr = true;
@@ -200,7 +200,7 @@ TEST(RemoteCommandTest, SpdyV4Exec) {
 }
 
 TEST(RemoteCommandTest, SpdyTtyWaitsForResizeAndV2WritesNothingOnSuccess) {
-  Pipe s2c;
+  CommandPipe s2c;
   Recorder rec;
   RemoteCommandOptions o;
   o.stdout = o.stderr = o.tty = true;
@@ -219,7 +219,7 @@ TEST(RemoteCommandTest, SpdyTtyWaitsForResizeAndV2WritesNothingOnSuccess) {
   EXPECT_FALSE((*session)->WriteStderr("x"));
 
   // SPDY v2: no resize stream, and success leaves the error stream empty (v1WriteStatusFunc).
-  Pipe p2;
+  CommandPipe p2;
   Recorder rec2;
   RemoteCommandOptions o2;
   o2.stdout = true;

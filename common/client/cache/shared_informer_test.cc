@@ -90,7 +90,7 @@ void SeedRevision(FakeApi& api) {
   CK_CHECK(r.ok()) << r.status().ToString();
 }
 
-std::vector<std::string> Sorted(std::vector<std::string> v) {
+std::vector<std::string> SortedOf(std::vector<std::string> v) {
   std::sort(v.begin(), v.end());
   return v;
 }
@@ -163,7 +163,7 @@ TEST_F(InformerTest, LateHandlerGetsSyntheticAddsThenLiveEvents) {
   HandlerRegistration reg = informer.AddEventHandler(late.Handler());
   ASSERT_TRUE(late.WaitForCount(3));
   ASSERT_TRUE(WaitFor([&] { return reg.HasSynced(); }));
-  EXPECT_EQ(Sorted(late.lines()), (std::vector<std::string>{"add ns/a v=1 initial", "add ns/b v=1 initial",
+  EXPECT_EQ(SortedOf(late.lines()), (std::vector<std::string>{"add ns/a v=1 initial", "add ns/b v=1 initial",
                                                              "add ns/c v=1 initial"}));
   Put("a", "2");
   ASSERT_TRUE(late.WaitForCount(4));
@@ -238,7 +238,7 @@ TEST_F(InformerTest, TombstonesForObjectsDeletedWhileDisconnected) {
   ASSERT_TRUE(rec.WaitForCount(6));
   // a did not change: not re-delivered. b's delete was missed: a tombstone with its last state.
   EXPECT_EQ(rec.Since(3), (std::vector<std::string>{"update ns/c 1->2", "add ns/d v=1", "tombstone ns/b v=1"}));
-  EXPECT_EQ(Sorted(informer.GetIndexer().ListKeys()), (std::vector<std::string>{"ns/a", "ns/c", "ns/d"}));
+  EXPECT_EQ(SortedOf(informer.GetIndexer().ListKeys()), (std::vector<std::string>{"ns/a", "ns/c", "ns/d"}));
   EXPECT_EQ(informer.reflector_stats().gone, 1);
 
   // Live again.
@@ -348,10 +348,10 @@ TEST_F(InformerTest, PeriodicResyncRedeliversEveryObjectOnTheClock) {
   EXPECT_EQ(resyncing.lines().size(), 3u);
   clock_.Advance(seconds(1));
   ASSERT_TRUE(resyncing.WaitForCount(6));
-  EXPECT_EQ(Sorted(resyncing.Since(3)), (std::vector<std::string>{"resync ns/a", "resync ns/b", "resync ns/c"}));
+  EXPECT_EQ(SortedOf(resyncing.Since(3)), (std::vector<std::string>{"resync ns/a", "resync ns/b", "resync ns/c"}));
   clock_.Advance(seconds(30));
   ASSERT_TRUE(resyncing.WaitForCount(9));
-  EXPECT_EQ(Sorted(resyncing.Since(6)), (std::vector<std::string>{"resync ns/a", "resync ns/b", "resync ns/c"}));
+  EXPECT_EQ(SortedOf(resyncing.Since(6)), (std::vector<std::string>{"resync ns/a", "resync ns/b", "resync ns/c"}));
 
   // The handler without resync saw only the real changes.
   Put("a", "2");

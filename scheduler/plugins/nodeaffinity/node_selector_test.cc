@@ -12,7 +12,7 @@ namespace {
 using api::testing::MakeNode;
 using api::testing::MakePod;
 
-corev1::NodeSelectorRequirement Req(std::string key, std::string op, std::vector<std::string> values = {}) {
+corev1::NodeSelectorRequirement SelectorReq(std::string key, std::string op, std::vector<std::string> values = {}) {
   corev1::NodeSelectorRequirement r;
   r.set_key(key);
   r.set_operator_(op);
@@ -20,7 +20,7 @@ corev1::NodeSelectorRequirement Req(std::string key, std::string op, std::vector
   return r;
 }
 
-corev1::NodeSelectorTerm Term(std::vector<corev1::NodeSelectorRequirement> exprs,
+corev1::NodeSelectorTerm SelectorTerm(std::vector<corev1::NodeSelectorRequirement> exprs,
                               std::vector<corev1::NodeSelectorRequirement> fields = {}) {
   corev1::NodeSelectorTerm t;
   for (auto& r : exprs) *t.add_matchexpressions() = r;
@@ -43,44 +43,44 @@ TEST(NodeSelectorTest, Matches) {
   };
   const corev1::Node node = MakeNode("node-1").Label("foo", "bar").Label("kernel", "206").Label("gpu", "k1");
   const Case cases[] = {
-      {"In", Selector({Term({Req("foo", "In", {"baz", "bar"})})}), node, true},
-      {"In, other values", Selector({Term({Req("foo", "In", {"baz"})})}), node, false},
-      {"In, label absent", Selector({Term({Req("zone", "In", {"a"})})}), node, false},
-      {"NotIn", Selector({Term({Req("foo", "NotIn", {"baz"})})}), node, true},
-      {"NotIn, value listed", Selector({Term({Req("foo", "NotIn", {"bar"})})}), node, false},
-      {"NotIn, label absent", Selector({Term({Req("zone", "NotIn", {"a"})})}), node, true},
-      {"Exists", Selector({Term({Req("gpu", "Exists")})}), node, true},
-      {"Exists, absent", Selector({Term({Req("tpu", "Exists")})}), node, false},
-      {"DoesNotExist", Selector({Term({Req("tpu", "DoesNotExist")})}), node, true},
-      {"DoesNotExist, present", Selector({Term({Req("gpu", "DoesNotExist")})}), node, false},
-      {"Gt", Selector({Term({Req("kernel", "Gt", {"204"})})}), node, true},
-      {"Gt, equal", Selector({Term({Req("kernel", "Gt", {"206"})})}), node, false},
-      {"Lt", Selector({Term({Req("kernel", "Lt", {"300"})})}), node, true},
-      {"Lt, greater", Selector({Term({Req("kernel", "Lt", {"100"})})}), node, false},
-      {"Gt on a non-integer label", Selector({Term({Req("foo", "Gt", {"1"})})}), node, false},
+      {"In", Selector({SelectorTerm({SelectorReq("foo", "In", {"baz", "bar"})})}), node, true},
+      {"In, other values", Selector({SelectorTerm({SelectorReq("foo", "In", {"baz"})})}), node, false},
+      {"In, label absent", Selector({SelectorTerm({SelectorReq("zone", "In", {"a"})})}), node, false},
+      {"NotIn", Selector({SelectorTerm({SelectorReq("foo", "NotIn", {"baz"})})}), node, true},
+      {"NotIn, value listed", Selector({SelectorTerm({SelectorReq("foo", "NotIn", {"bar"})})}), node, false},
+      {"NotIn, label absent", Selector({SelectorTerm({SelectorReq("zone", "NotIn", {"a"})})}), node, true},
+      {"Exists", Selector({SelectorTerm({SelectorReq("gpu", "Exists")})}), node, true},
+      {"Exists, absent", Selector({SelectorTerm({SelectorReq("tpu", "Exists")})}), node, false},
+      {"DoesNotExist", Selector({SelectorTerm({SelectorReq("tpu", "DoesNotExist")})}), node, true},
+      {"DoesNotExist, present", Selector({SelectorTerm({SelectorReq("gpu", "DoesNotExist")})}), node, false},
+      {"Gt", Selector({SelectorTerm({SelectorReq("kernel", "Gt", {"204"})})}), node, true},
+      {"Gt, equal", Selector({SelectorTerm({SelectorReq("kernel", "Gt", {"206"})})}), node, false},
+      {"Lt", Selector({SelectorTerm({SelectorReq("kernel", "Lt", {"300"})})}), node, true},
+      {"Lt, greater", Selector({SelectorTerm({SelectorReq("kernel", "Lt", {"100"})})}), node, false},
+      {"Gt on a non-integer label", Selector({SelectorTerm({SelectorReq("foo", "Gt", {"1"})})}), node, false},
       {"expressions of a term are ANDed",
-       Selector({Term({Req("foo", "In", {"bar"}), Req("gpu", "DoesNotExist")})}), node, false},
-      {"terms are ORed", Selector({Term({Req("foo", "In", {"nope"})}), Term({Req("gpu", "Exists")})}), node, true},
+       Selector({SelectorTerm({SelectorReq("foo", "In", {"bar"}), SelectorReq("gpu", "DoesNotExist")})}), node, false},
+      {"terms are ORed", Selector({SelectorTerm({SelectorReq("foo", "In", {"nope"})}), SelectorTerm({SelectorReq("gpu", "Exists")})}), node, true},
       {"no terms match nothing", Selector({}), node, false},
-      {"an empty term matches nothing", Selector({Term({})}), node, false},
-      {"an empty term next to a matching one", Selector({Term({}), Term({Req("foo", "Exists")})}), node, true},
-      {"matchFields metadata.name In", Selector({Term({}, {Req("metadata.name", "In", {"node-1"})})}), node, true},
-      {"matchFields metadata.name In, other node", Selector({Term({}, {Req("metadata.name", "In", {"node-2"})})}),
+      {"an empty term matches nothing", Selector({SelectorTerm({})}), node, false},
+      {"an empty term next to a matching one", Selector({SelectorTerm({}), SelectorTerm({SelectorReq("foo", "Exists")})}), node, true},
+      {"matchFields metadata.name In", Selector({SelectorTerm({}, {SelectorReq("metadata.name", "In", {"node-1"})})}), node, true},
+      {"matchFields metadata.name In, other node", Selector({SelectorTerm({}, {SelectorReq("metadata.name", "In", {"node-2"})})}),
        node, false},
-      {"matchFields metadata.name NotIn", Selector({Term({}, {Req("metadata.name", "NotIn", {"node-2"})})}), node,
+      {"matchFields metadata.name NotIn", Selector({SelectorTerm({}, {SelectorReq("metadata.name", "NotIn", {"node-2"})})}), node,
        true},
-      {"matchFields unknown field In", Selector({Term({}, {Req("spec.foo", "In", {"x"})})}), node, false},
-      {"matchFields unknown field NotIn", Selector({Term({}, {Req("spec.foo", "NotIn", {"x"})})}), node, true},
+      {"matchFields unknown field In", Selector({SelectorTerm({}, {SelectorReq("spec.foo", "In", {"x"})})}), node, false},
+      {"matchFields unknown field NotIn", Selector({SelectorTerm({}, {SelectorReq("spec.foo", "NotIn", {"x"})})}), node, true},
       {"matchFields AND matchExpressions",
-       Selector({Term({Req("foo", "In", {"bar"})}, {Req("metadata.name", "In", {"node-2"})})}), node, false},
-      {"matchFields ignored for a node without a name", Selector({Term({}, {Req("metadata.name", "In", {"x"})})}),
+       Selector({SelectorTerm({SelectorReq("foo", "In", {"bar"})}, {SelectorReq("metadata.name", "In", {"node-2"})})}), node, false},
+      {"matchFields ignored for a node without a name", Selector({SelectorTerm({}, {SelectorReq("metadata.name", "In", {"x"})})}),
        MakeNode(""), true},
-      {"bad operator: the term never matches", Selector({Term({Req("foo", "Foo", {"bar"})})}), node, false},
-      {"bad term next to a good one", Selector({Term({Req("foo", "In", {})}), Term({Req("foo", "In", {"bar"})})}),
+      {"bad operator: the term never matches", Selector({SelectorTerm({SelectorReq("foo", "Foo", {"bar"})})}), node, false},
+      {"bad term next to a good one", Selector({SelectorTerm({SelectorReq("foo", "In", {})}), SelectorTerm({SelectorReq("foo", "In", {"bar"})})}),
        node, true},
-      {"Gt with a non-integer value never matches", Selector({Term({Req("kernel", "Gt", {"x"})})}), node, false},
+      {"Gt with a non-integer value never matches", Selector({SelectorTerm({SelectorReq("kernel", "Gt", {"x"})})}), node, false},
       {"matchFields with two values never matches",
-       Selector({Term({}, {Req("metadata.name", "In", {"node-1", "node-2"})})}), node, false},
+       Selector({SelectorTerm({}, {SelectorReq("metadata.name", "In", {"node-1", "node-2"})})}), node, false},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
@@ -95,25 +95,25 @@ TEST(NodeSelectorTest, StrictParseErrors) {
     std::string error;  // "" = parses
   };
   const Case cases[] = {
-      {"valid", Selector({Term({Req("foo", "In", {"bar"})}, {Req("metadata.name", "NotIn", {"n"})})}), ""},
-      {"empty terms are dropped before parsing", Selector({Term({})}), ""},
-      {"unknown operator", Selector({Term({Req("foo", "Foo", {"bar"})})}),
+      {"valid", Selector({SelectorTerm({SelectorReq("foo", "In", {"bar"})}, {SelectorReq("metadata.name", "NotIn", {"n"})})}), ""},
+      {"empty terms are dropped before parsing", Selector({SelectorTerm({})}), ""},
+      {"unknown operator", Selector({SelectorTerm({SelectorReq("foo", "Foo", {"bar"})})}),
        "nodeSelectorTerms[0].matchExpressions[0].operator: Unsupported value: \"Foo\""},
-      {"In without values", Selector({Term({}), Term({Req("foo", "In")})}),
+      {"In without values", Selector({SelectorTerm({}), SelectorTerm({SelectorReq("foo", "In")})}),
        "nodeSelectorTerms[1].matchExpressions[0].values: Invalid value: []string{}: for 'in', 'notin' operators, "
        "values set can't be empty"},
-      {"Exists with values", Selector({Term({Req("foo", "Exists", {"x"})})}),
+      {"Exists with values", Selector({SelectorTerm({SelectorReq("foo", "Exists", {"x"})})}),
        "nodeSelectorTerms[0].matchExpressions[0].values: Invalid value: values set must be empty for exists and does "
        "not exist"},
-      {"Gt with a word", Selector({Term({Req("foo", "Gt", {"x"})})}),
+      {"Gt with a word", Selector({SelectorTerm({SelectorReq("foo", "Gt", {"x"})})}),
        "nodeSelectorTerms[0].matchExpressions[0].values[0]: Invalid value: \"x\": for 'Gt', 'Lt' operators, the "
        "value must be an integer"},
-      {"matchFields Exists", Selector({Term({}, {Req("metadata.name", "Exists")})}),
+      {"matchFields Exists", Selector({SelectorTerm({}, {SelectorReq("metadata.name", "Exists")})}),
        "nodeSelectorTerms[0].matchFields[0].operator: Unsupported value: \"Exists\": supported values: \"In\", "
        "\"NotIn\""},
-      {"matchFields two values", Selector({Term({}, {Req("metadata.name", "In", {"a", "b"})})}),
+      {"matchFields two values", Selector({SelectorTerm({}, {SelectorReq("metadata.name", "In", {"a", "b"})})}),
        "nodeSelectorTerms[0].matchFields[0].values: Invalid value: []string{\"a\", \"b\"}: must have one element"},
-      {"two errors", Selector({Term({Req("a", "Foo")}), Term({}, {Req("metadata.name", "Bar", {"x"})})}),
+      {"two errors", Selector({SelectorTerm({SelectorReq("a", "Foo")}), SelectorTerm({}, {SelectorReq("metadata.name", "Bar", {"x"})})}),
        "[nodeSelectorTerms[0].matchExpressions[0].operator: Unsupported value: \"Foo\", "
        "nodeSelectorTerms[1].matchFields[0].operator: Unsupported value: \"Bar\": supported values: \"In\", "
        "\"NotIn\"]"},
@@ -129,12 +129,12 @@ TEST(NodeSelectorTest, StrictParseErrors) {
       EXPECT_EQ(parsed.status().message(), c.error);
     }
   }
-  auto with_path = NodeSelector::Parse(Selector({Term({Req("foo", "Foo")})}), "spec.x");
+  auto with_path = NodeSelector::Parse(Selector({SelectorTerm({SelectorReq("foo", "Foo")})}), "spec.x");
   ASSERT_FALSE(with_path.ok());
   EXPECT_EQ(with_path.status().message(), "spec.x.nodeSelectorTerms[0].matchExpressions[0].operator: Unsupported value: \"Foo\"");
 }
 
-google::protobuf::RepeatedPtrField<corev1::PreferredSchedulingTerm> Preferred(
+google::protobuf::RepeatedPtrField<corev1::PreferredSchedulingTerm> SelectorPreferred(
     std::vector<std::pair<int32_t, corev1::NodeSelectorTerm>> terms) {
   google::protobuf::RepeatedPtrField<corev1::PreferredSchedulingTerm> out;
   for (auto& [w, t] : terms) {
@@ -146,13 +146,13 @@ google::protobuf::RepeatedPtrField<corev1::PreferredSchedulingTerm> Preferred(
 }
 
 TEST(PreferredSchedulingTermsTest, Score) {
-  auto terms = PreferredSchedulingTerms::Parse(Preferred({
-      {2, Term({Req("foo", "In", {"bar"})})},
-      {4, Term({Req("key", "In", {"value"})})},
-      {5, Term({Req("foo", "In", {"bar"}), Req("key", "In", {"value"}), Req("az", "In", {"az1"})})},
-      {0, Term({Req("foo", "Exists")})},  // weight 0: dropped
-      {7, Term({})},                      // empty: dropped
-      {3, Term({}, {Req("metadata.name", "In", {"n5"})})},
+  auto terms = PreferredSchedulingTerms::Parse(SelectorPreferred({
+      {2, SelectorTerm({SelectorReq("foo", "In", {"bar"})})},
+      {4, SelectorTerm({SelectorReq("key", "In", {"value"})})},
+      {5, SelectorTerm({SelectorReq("foo", "In", {"bar"}), SelectorReq("key", "In", {"value"}), SelectorReq("az", "In", {"az1"})})},
+      {0, SelectorTerm({SelectorReq("foo", "Exists")})},  // weight 0: dropped
+      {7, SelectorTerm({})},                      // empty: dropped
+      {3, SelectorTerm({}, {SelectorReq("metadata.name", "In", {"n5"})})},
   }));
   ASSERT_TRUE(terms.ok()) << terms.status().ToString();
   EXPECT_EQ(terms->Score(MakeNode("n1").Label("foo", "bar")), 2);
@@ -161,13 +161,13 @@ TEST(PreferredSchedulingTermsTest, Score) {
   EXPECT_EQ(terms->Score(MakeNode("n4").Label("foo", "bar").Label("key", "value").Label("az", "az1")), 11);
   EXPECT_EQ(terms->Score(MakeNode("n5").Label("foo", "bar")), 5);
 
-  auto bad = PreferredSchedulingTerms::Parse(Preferred({{1, Term({Req("foo", "In")})}}), "prefs");
+  auto bad = PreferredSchedulingTerms::Parse(SelectorPreferred({{1, SelectorTerm({SelectorReq("foo", "In")})}}), "prefs");
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().message(),
             "prefs[0].matchExpressions[0].values: Invalid value: []string{}: for 'in', 'notin' operators, values set "
             "can't be empty");
   // A bad term of weight 0 is never looked at.
-  EXPECT_TRUE(PreferredSchedulingTerms::Parse(Preferred({{0, Term({Req("foo", "In")})}})).ok());
+  EXPECT_TRUE(PreferredSchedulingTerms::Parse(SelectorPreferred({{0, SelectorTerm({SelectorReq("foo", "In")})}})).ok());
 }
 
 corev1::Pod WithRequired(corev1::Pod pod, corev1::NodeSelector selector) {
@@ -189,11 +189,11 @@ TEST(RequiredNodeAffinityTest, NodeSelectorAndAffinity) {
       {"nodeSelector needs every label", MakePod("p").NodeSelector("foo", "bar").NodeSelector("disk", "ssd"), true,
        false},
       {"nodeSelector with another value", MakePod("p").NodeSelector("foo", "baz"), true, false},
-      {"affinity matches", WithRequired(MakePod("p"), Selector({Term({Req("zone", "In", {"a", "b"})})})), true, true},
+      {"affinity matches", WithRequired(MakePod("p"), Selector({SelectorTerm({SelectorReq("zone", "In", {"a", "b"})})})), true, true},
       {"nodeSelector and affinity must both match",
-       WithRequired(MakePod("p").NodeSelector("foo", "bar"), Selector({Term({Req("zone", "In", {"b"})})})), true,
+       WithRequired(MakePod("p").NodeSelector("foo", "bar"), Selector({SelectorTerm({SelectorReq("zone", "In", {"b"})})})), true,
        false},
-      {"both match", WithRequired(MakePod("p").NodeSelector("foo", "bar"), Selector({Term({Req("zone", "Exists")})})),
+      {"both match", WithRequired(MakePod("p").NodeSelector("foo", "bar"), Selector({SelectorTerm({SelectorReq("zone", "Exists")})})),
        true, true},
       {"required with no terms matches nothing", WithRequired(MakePod("p"), Selector({})), true, false},
   };
@@ -215,20 +215,20 @@ TEST(NodeNamesPinnedByTest, Narrowing) {
   };
   const Case cases[] = {
       {"no terms", Selector({}), std::nullopt},
-      {"labels only", Selector({Term({Req("foo", "Exists")})}), std::nullopt},
-      {"one term pins two names", Selector({Term({}, {Req("metadata.name", "In", {"n1", "n2"})})}),
+      {"labels only", Selector({SelectorTerm({SelectorReq("foo", "Exists")})}), std::nullopt},
+      {"one term pins two names", Selector({SelectorTerm({}, {SelectorReq("metadata.name", "In", {"n1", "n2"})})}),
        Names(std::set<std::string>{"n1", "n2"})},
       {"terms are unioned",
-       Selector({Term({}, {Req("metadata.name", "In", {"n1"})}), Term({}, {Req("metadata.name", "In", {"n3"})})}),
+       Selector({SelectorTerm({}, {SelectorReq("metadata.name", "In", {"n1"})}), SelectorTerm({}, {SelectorReq("metadata.name", "In", {"n3"})})}),
        Names(std::set<std::string>{"n1", "n3"})},
       {"one open term opens everything",
-       Selector({Term({}, {Req("metadata.name", "In", {"n1"})}), Term({Req("foo", "Exists")})}), std::nullopt},
+       Selector({SelectorTerm({}, {SelectorReq("metadata.name", "In", {"n1"})}), SelectorTerm({SelectorReq("foo", "Exists")})}), std::nullopt},
       {"requirements of a term intersect",
-       Selector({Term({}, {Req("metadata.name", "In", {"n1", "n2"}), Req("metadata.name", "In", {"n2", "n3"})})}),
+       Selector({SelectorTerm({}, {SelectorReq("metadata.name", "In", {"n1", "n2"}), SelectorReq("metadata.name", "In", {"n2", "n3"})})}),
        Names(std::set<std::string>{"n2"})},
-      {"conflicting pins", Selector({Term({}, {Req("metadata.name", "In", {"n1"}), Req("metadata.name", "In", {"n2"})})}),
+      {"conflicting pins", Selector({SelectorTerm({}, {SelectorReq("metadata.name", "In", {"n1"}), SelectorReq("metadata.name", "In", {"n2"})})}),
        Names(std::set<std::string>{})},
-      {"NotIn does not pin", Selector({Term({}, {Req("metadata.name", "NotIn", {"n1"})})}), std::nullopt},
+      {"NotIn does not pin", Selector({SelectorTerm({}, {SelectorReq("metadata.name", "NotIn", {"n1"})})}), std::nullopt},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);

@@ -26,7 +26,7 @@ std::unique_ptr<NodeResourcesBalancedAllocation> MakeBalanced(NodeResourcesBalan
 }
 
 // Two containers: 1000m + 2000m cpu, 2000 + 3000 bytes of memory.
-PodBuilder ScorePod() {
+PodBuilder BalancedScorePod() {
   return std::move(MakePod("p").Container("c1").Cpu("1000m").Memory("2000").Container("c2").Cpu("2000m").Memory("3000"));
 }
 
@@ -35,7 +35,7 @@ std::shared_ptr<NodeInfo> Node(std::string name, std::string cpu, std::string me
   return MakeNodeInfo(MakeNode(std::move(name)).Capacity(cpu, memory), pods);
 }
 
-std::shared_ptr<NodeInfo> GpuNode() {
+std::shared_ptr<NodeInfo> BalancedGpuNode() {
   return MakeNodeInfo(MakeNode("g").Capacity("4000m", "10000").Allocatable("example.com/gpu", "4"));
 }
 
@@ -82,36 +82,36 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         // n1: cpu 3000/4000 = 0.75, memory 5000/10000 = 0.5 -> std |0.75-0.5|/2 = 0.125 -> 87;
         // n2: 0.5 and 0.5 -> 100.
-        BalancedCase{"TwoResources", {}, ScorePod(), {Node("n1", "4000m", "10000"), Node("n2", "6000m", "10000")},
+        BalancedCase{"TwoResources", {}, BalancedScorePod(), {Node("n1", "4000m", "10000"), Node("n2", "6000m", "10000")},
                      {87, 100}},
         // With 1000m / 2000 already on n1: cpu 1.0, memory 0.7 -> std 0.15 -> 85.
         BalancedCase{"ExistingPodsCount",
                      {},
-                     ScorePod(),
+                     BalancedScorePod(),
                      {Node("n1", "4000m", "10000", {MakePod("a").Uid("a").Node("n1").Cpu("1000m").Memory("2000")})},
                      {85}},
         // A fraction above 1 counts as 1: cpu 1.0, memory 0.5 -> std 0.25 -> 75.
-        BalancedCase{"FractionCappedAtOne", {}, ScorePod(), {Node("n3", "2000m", "10000")}, {75}},
+        BalancedCase{"FractionCappedAtOne", {}, BalancedScorePod(), {Node("n3", "2000m", "10000")}, {75}},
         // Plain requests, not the 200Mi "non-zero" memory: cpu 0.25, memory 0 -> std 0.125 -> 87
         // (with 200Mi the memory fraction would be 1 and the score 62).
         BalancedCase{"UsesPlainRequests", {}, MakePod("p").Cpu("1000m"), {Node("n1", "4000m", "10000")}, {87}},
         // Best-effort pods already on the node add nothing: still 87.
         BalancedCase{"BestEffortNeighboursAddNothing",
                      {},
-                     ScorePod(),
+                     BalancedScorePod(),
                      {Node("n1", "4000m", "10000", {MakePod("a").Uid("a").Node("n1").Container("c")})},
                      {87}},
         // Three resources: 0.75, 0.5, 0.25 -> mean 0.5, std sqrt(0.125/3) = 0.2041 -> 79.
-        BalancedCase{"ThreeResources", WithGpu(), ScorePod().Request("example.com/gpu", "1"), {GpuNode()}, {79}},
+        BalancedCase{"ThreeResources", WithGpu(), BalancedScorePod().Request("example.com/gpu", "1"), {BalancedGpuNode()}, {79}},
         // A gpu the pod does not request takes no part: back to cpu and memory -> 87.
-        BalancedCase{"UnrequestedExtendedResourceSkipped", WithGpu(), ScorePod(), {GpuNode()}, {87}},
+        BalancedCase{"UnrequestedExtendedResourceSkipped", WithGpu(), BalancedScorePod(), {BalancedGpuNode()}, {87}},
         // A node without the requested gpu: cpu and memory only -> 87.
-        BalancedCase{"ExtendedResourceNotOnNode", WithGpu(), ScorePod().Request("example.com/gpu", "1"),
+        BalancedCase{"ExtendedResourceNotOnNode", WithGpu(), BalancedScorePod().Request("example.com/gpu", "1"),
                      {Node("n1", "4000m", "10000")}, {87}},
         // Only one resource on the node: no deviation -> 100.
         BalancedCase{"SingleResource",
                      NodeResourcesBalancedAllocationArgs{{{"cpu", 1}}},
-                     ScorePod(),
+                     BalancedScorePod(),
                      {Node("n1", "4000m", "10000")},
                      {100}}),
     [](const ::testing::TestParamInfo<BalancedCase>& info) { return info.param.name; });
@@ -135,7 +135,7 @@ TEST(BalancedPreScore, SkipsBestEffortPods) {
 TEST(BalancedPreScore, StateSurvivesClone) {
   auto plugin = MakeBalanced();
   auto node = Node("n1", "4000m", "10000");
-  PodInfoPtr pod = Info(ScorePod());
+  PodInfoPtr pod = Info(BalancedScorePod());
   CycleState state;
   ASSERT_TRUE(plugin->PreScore(state, *pod, {node.get()}).IsSuccess());
   auto clone = state.Clone();
