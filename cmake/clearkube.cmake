@@ -14,12 +14,12 @@
 #   ck_bench(name SRCS x_bench.cc DEPS lib [FAST_MALLOC]) -> build/bin/name, run by `make bench`
 #   ck_fuzz(name SRCS x_fuzz.cc DEPS lib [SECONDS n]) -> libFuzzer target in the CK_FUZZ tree
 
-# Libraries compile as unity translation units of CK_UNITY_BATCH files each: most of a library
-# file's compile time is parsing the generated API headers, which a batch parses once. Files of a
-# library therefore share one namespace per batch: two files' anonymous-namespace helpers must not
+# Libraries and tests compile as unity translation units of CK_UNITY_BATCH files each (ck_unity):
+# most of a file's compile time is parsing the generated API headers, which a batch parses once.
+# Files of a target therefore share one namespace per batch: two files' anonymous-namespace helpers must not
 # have the same name (a shared helper belongs in a header anyway). -DCK_UNITY=OFF builds file by
 # file.
-option(CK_UNITY "compile libraries as unity batches" ON)
+option(CK_UNITY "compile libraries and tests as unity batches" ON)
 set(CK_UNITY_BATCH 8 CACHE STRING "files per unity translation unit")
 
 set(CK_WARNINGS -Wall -Wextra -Werror -Wno-missing-field-initializers)
@@ -34,16 +34,20 @@ function(ck_common_options target)
   endif()
 endfunction()
 
+function(ck_unity target)
+  if(CK_UNITY)
+    set_target_properties(${target} PROPERTIES UNITY_BUILD ON UNITY_BUILD_BATCH_SIZE ${CK_UNITY_BATCH})
+    # A class defined in a .cc file may hold its file's anonymous-namespace types; in a unity
+    # translation unit that file is an included one, which is all this warning looks at.
+    target_compile_options(${target} PRIVATE $<$<CXX_COMPILER_ID:GNU>:-Wno-subobject-linkage>)
+  endif()
+endfunction()
+
 function(ck_library name)
   cmake_parse_arguments(A "" "" "SRCS;DEPS" ${ARGN})
   add_library(${name} STATIC ${A_SRCS})
   ck_common_options(${name})
-  if(CK_UNITY)
-    set_target_properties(${name} PROPERTIES UNITY_BUILD ON UNITY_BUILD_BATCH_SIZE ${CK_UNITY_BATCH})
-    # A class defined in a .cc file may hold its file's anonymous-namespace types; in a unity
-    # translation unit that file is an included one, which is all this warning looks at.
-    target_compile_options(${name} PRIVATE $<$<CXX_COMPILER_ID:GNU>:-Wno-subobject-linkage>)
-  endif()
+  ck_unity(${name})
   target_link_libraries(${name} PUBLIC ${A_DEPS})
 endfunction()
 
@@ -84,9 +88,8 @@ function(ck_test name)
   add_executable(${name} ${A_SRCS})
   ck_common_options(${name})
   target_compile_options(${name} PRIVATE -O0)
-  if(CK_UNITY AND NOT A_NO_UNITY)
-    set_target_properties(${name} PROPERTIES UNITY_BUILD ON UNITY_BUILD_BATCH_SIZE ${CK_UNITY_BATCH})
-    target_compile_options(${name} PRIVATE $<$<CXX_COMPILER_ID:GNU>:-Wno-subobject-linkage>)
+  if(NOT A_NO_UNITY)
+    ck_unity(${name})
   endif()
   set_property(GLOBAL APPEND PROPERTY CK_TEST_TARGETS ${name})
   set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
