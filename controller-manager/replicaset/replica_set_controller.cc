@@ -339,7 +339,7 @@ Status ReplicaSetController::Sync(const std::string& key) {
     for (auto& pod : pods_.Lister().Namespace(ns).List()) candidates.push_back(std::move(pod));
   }
   // A pod owned by this uid in another namespace cannot be ours.
-  std::erase_if(candidates, [&](const client::ObjectPtr& o) { return MetaOf(*o).namespace_() != ns; });
+  std::erase_if(candidates, [&ns = ns](const client::ObjectPtr& o) { return MetaOf(*o).namespace_() != ns; });
   std::erase_if(candidates, [](const client::ObjectPtr& o) {
     return !IsPodActive(static_cast<const corev1::Pod&>(*o));
   });

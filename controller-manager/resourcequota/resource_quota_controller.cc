@@ -89,6 +89,8 @@ void ResourceQuotaController::Replenish(client::TypedInformer<T>& informer) {
               const bool was = old->status().phase() == "Succeeded" || old->status().phase() == "Failed";
               const bool is = now->status().phase() == "Succeeded" || now->status().phase() == "Failed";
               if (was != is) EnqueueNamespace(now->metadata().namespace_());
+            } else {
+              (void)this;  // only pods turn terminal
             }
           },
       .on_delete = [this](const auto& object, bool) { EnqueueNamespace(object->metadata().namespace_()); },

@@ -84,9 +84,10 @@ class ProbeManagerImpl final : public ProbeManager {
   void AddPod(const corev1::Pod& pod) override {
     const std::string& uid = pod.metadata().uid();
     std::lock_guard<std::mutex> lock(mu_);
-    auto [it, inserted] = pods_.try_emplace(uid);
+    auto emplaced = pods_.try_emplace(uid);
+    auto it = emplaced.first;
     it->second.pod = pod;  // keeps deletionTimestamp current
-    if (!inserted) return;
+    if (!emplaced.second) return;
     auto add = [&](const corev1::Container& c, Kind kind, const corev1::Probe& probe) {
       auto w = std::make_shared<Worker>();
       w->pod_uid = uid;

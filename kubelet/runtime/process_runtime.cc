@@ -611,9 +611,11 @@ int ExitCodeOf(int wait_status) {
 }
 
 // GCC's -Wclobbered cannot tell that the vfork child below changes no local of this function
-// before execve or _exit.
+// before execve or _exit (clang has no such warning).
+#if !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wclobbered"
+#endif
 // Starts the exec's child in its own process group (its own session with a controlling terminal
 // when tty), in the container's mount namespace, working dir and cgroup. Returns its pid, or -1
 // (errno set) when vfork failed.
@@ -658,7 +660,9 @@ pid_t SpawnInContainer(const ExecContext& ctx, ChildStdio io) {
   if (child > 0 && !io.tty) setpgid(child, child);
   return child;
 }
+#if !defined(__clang__)
 #pragma GCC diagnostic pop
+#endif
 
 void CloseFd(int* fd) {
   if (*fd >= 0) close(*fd);

@@ -29,7 +29,6 @@
 namespace ck::kubelet {
 
 namespace corev1 = k8s::io::api::core::v1;
-namespace streaming = kubelet::streaming;
 
 namespace {
 

@@ -104,7 +104,8 @@ Status Framework::Place(const Registry& registry, const ProfileConfig& profile) 
     instances[name] = raw;
     return raw;
   };
-  for (const auto& [name, args] : profile.plugin_args) {
+  for (const auto& plugin_args : profile.plugin_args) {
+    const std::string& name = plugin_args.first;
     bool named = std::any_of(profile.multi_point.begin(), profile.multi_point.end(),
                              [&](const PluginRef& r) { return r.name == name; });
     for (const auto& [point, set] : profile.points) {
