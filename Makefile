@@ -1,7 +1,7 @@
 # Clearkube — the commands a person runs. See README.md.
 #   make deps    install the Debian packages (scripts/debian-packages.txt), idempotent
 #   make build   configure and build into ./build (executables in build/bin/)
-#   make test    deps + build + every test labelled unit, integration, e2e, fuzz-smoke (scripts/test.sh)
+#   make test    deps + build + every test labelled unit, integration, e2e, fuzz-smoke
 #   make bench   benchmarks; each prints a table
 #   make fuzz    libFuzzer targets for FUZZ_SECONDS each (default 300)
 #   make up      deps + build + a 3-node cluster in ./.clearkube (teaching profile), supervised in
@@ -38,9 +38,8 @@ build-fuzz/CMakeCache.txt:
 build-fuzz: build-fuzz/CMakeCache.txt
 	cmake --build build-fuzz --target fuzzers -j $(JOBS)
 
-# The fuzz tree builds while the first tests run (scripts/test.sh), then fuzz-smoke runs.
-test: deps build build-fuzz/CMakeCache.txt
-	./scripts/test.sh $(JOBS)
+test: deps build build-fuzz
+	cd build && ctest -L '^(unit|integration|e2e|fuzz-smoke)$$' -j $(JOBS) --output-on-failure
 
 bench: deps build
 	cmake --build build --target benches -j $(JOBS)
